@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import pytest
+
+from pipeline.asr import AsrOptions
+from pipeline.config import ConfigError, load_config, parse_override, section
+
+
+def test_defaults_load_and_build_every_section():
+    config = load_config()
+    assert section(config, "asr", AsrOptions).model == "tiny.en"
+
+
+def test_set_overrides_parse_yaml_values():
+    config = load_config(overrides=["asr.beam_size=5", "asr.vad_filter=false", "input.extensions=[.wav]"])
+    assert config["asr"]["beam_size"] == 5
+    assert config["asr"]["vad_filter"] is False
+    assert config["input"]["extensions"] == [".wav"]
+
+
+def test_unknown_key_is_named(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("asr:\n  beem_size: 5\n")
+    with pytest.raises(ConfigError, match=r"unknown key 'asr.beem_size'"):
+        load_config(cfg)
+    with pytest.raises(ConfigError, match=r"unknown key 'nosuch'"):
+        load_config(overrides=["nosuch.x=1"])
+
+
+def test_wrong_type_is_named(tmp_path):
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("asr:\n  beam_size: five\n")
+    with pytest.raises(ConfigError, match=r"'asr.beam_size' must be integer"):
+        load_config(cfg)
+    with pytest.raises(ConfigError, match=r"'asr.vad_filter' must be boolean"):
+        load_config(overrides=["asr.vad_filter=1"])
+
+
+def test_float_accepts_int_but_bad_range_fails_in_section():
+    config = load_config(overrides=["audio.silence_dbfs=-50"])
+    assert config["audio"]["silence_dbfs"] == -50.0
+    config = load_config(overrides=["asr.beam_size=0"])
+    with pytest.raises(ConfigError, match=r"section 'asr': beam_size must be >= 1"):
+        section(config, "asr", AsrOptions)
+
+
+def test_malformed_files(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("asr: [unclosed\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: not valid YAML"):
+        load_config(bad)
+    scalar = tmp_path / "scalar.yaml"
+    scalar.write_text("just a string\n")
+    with pytest.raises(ConfigError, match=r"top level must be a mapping"):
+        load_config(scalar)
+    with pytest.raises(ConfigError, match=r"cannot read config"):
+        load_config(tmp_path / "missing.yaml")
+    with pytest.raises(ConfigError, match=r"expected section.key=value"):
+        parse_override("asr.beam_size")

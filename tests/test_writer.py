@@ -1,0 +1,53 @@
+from __future__ import annotations
+
+import json
+
+from pipeline.writer import JsonlWriter, iter_records
+
+
+def test_records_are_whole_lines(tmp_path):
+    out = tmp_path / "o.jsonl"
+    with JsonlWriter(out) as writer:
+        writer.write({"call_id": "a", "status": "ok", "text": "line\nbreak inside"})
+        writer.write({"call_id": "b", "status": "error"})
+    lines = out.read_text().splitlines()
+    assert [json.loads(line)["call_id"] for line in lines] == ["a", "b"]
+
+
+def test_torn_tail_from_a_crash_is_cut_on_open(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"call_id":"a","status":"ok"}\n{"call_id":"b","sta')
+    with JsonlWriter(out) as writer:
+        assert set(writer.existing) == {"a"}
+        writer.write({"call_id": "b", "status": "ok"})
+    assert [r["call_id"] for r in iter_records(out)] == ["a", "b"]
+    assert out.read_text().endswith("\n")
+
+
+def test_a_file_that_is_one_torn_line_becomes_empty(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"call_id":"a"')
+    with JsonlWriter(out) as writer:
+        assert writer.existing == {}
+    assert out.read_bytes() == b""
+
+
+def test_drop_rewrites_atomically_and_appending_continues(tmp_path):
+    out = tmp_path / "o.jsonl"
+    with JsonlWriter(out) as writer:
+        for cid, status in [("a", "ok"), ("b", "error"), ("c", "ok")]:
+            writer.write({"call_id": cid, "status": status})
+        assert writer.drop(lambda r: r["status"] == "error") == 1
+        assert set(writer.existing) == {"a", "c"}
+        writer.write({"call_id": "b", "status": "ok"})
+    assert [r["call_id"] for r in iter_records(out)] == ["a", "c", "b"]
+    assert not (tmp_path / "o.jsonl.tmp").exists()
+
+
+def test_overwrite_starts_afresh(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"call_id":"old","status":"ok"}\n')
+    with JsonlWriter(out, overwrite=True) as writer:
+        assert writer.existing == {}
+        writer.write({"call_id": "new", "status": "ok"})
+    assert [r["call_id"] for r in iter_records(out)] == ["new"]
