@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 import zoneinfo
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -122,8 +123,11 @@ def load_metadata(path: str | Path) -> pd.DataFrame:
         if suffix == ".parquet":
             frame = pd.read_parquet(path)
         elif suffix in (".csv", ".txt"):
-            # Ids stay text ("007" is not 7); only a blank cell is missing.
-            frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
+            # Ids stay text ("007" is not 7); only a blank cell is missing. A row with more cells than the
+            # header must fail, not silently become an index or lose cells.
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig", index_col=False)
         else:
             raise MetadataError(f"{path}: unsupported metadata format {suffix!r} (use .csv or .parquet)")
     except MetadataError:
@@ -280,9 +284,10 @@ def write_labels(labels: pd.DataFrame, path: str | Path) -> None:
     """CSV (times as ISO 8601 UTC, censored labels empty) or Parquet (typed), by the file suffix."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    if path.suffix.lower() == ".parquet":
-        labels.to_parquet(path, index=False)
-        return
     out = labels.copy()
+    out.attrs = {}  # run details (skipped rows, end of data) are not file metadata
+    if path.suffix.lower() == ".parquet":
+        out.to_parquet(path, index=False)
+        return
     out["started_at_utc"] = out["started_at_utc"].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
     out.to_csv(path, index=False)
