@@ -26,7 +26,6 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Literal, get_args
 
-import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype
 
@@ -88,40 +87,36 @@ def compute_metrics(labels: pd.DataFrame, options: MetricsOptions = MetricsOptio
             raise ValueError(f"cannot group by {grouping}: the metadata has no {column!r} column")
         calls[column] = calls[column].astype("string").fillna(MISSING_GROUP)
 
-    rows: list[dict] = []
+    calls["_overall"] = "all"
+    tables = []
     for window in windows:
         is_repeat, _, callback, issue = label_columns(window)
         chain_length = calls.groupby(issue)[issue].transform("size")
-        first_calls = calls[calls["call_id"] == calls[issue]].assign(
-            _censored=lambda f: (chain_length[f.index] == 1) & f[callback].isna(),
-            _resolved=lambda f: (chain_length[f.index] == 1) & (f[callback] == 0).fillna(False).astype(bool),
-        )
-        rows.append({"window_days": window, "group_by": "overall", "group": "all",
-                     **_summarise(calls[is_repeat], first_calls)})
-        for grouping in options.by:
-            column = GROUP_COLUMNS[grouping]
-            for group in sorted(calls[column].unique()):
-                rows.append({
-                    "window_days": window, "group_by": grouping, "group": group,
-                    **_summarise(calls.loc[calls[column] == group, is_repeat],
-                                 first_calls[first_calls[column] == group]),
-                })
-    return pd.DataFrame(rows, columns=list(METRIC_COLUMNS))
+        one_call = chain_length == 1
+        calls["_censored"] = one_call & calls[callback].isna()
+        calls["_resolved"] = one_call & (calls[callback] == 0).fillna(False).astype(bool)
+        first_calls = calls[calls["call_id"] == calls[issue]]
+        for grouping in ("overall", *options.by):
+            column = "_overall" if grouping == "overall" else GROUP_COLUMNS[grouping]
+            table = _summarise(calls, first_calls, is_repeat, column)
+            tables.append(table.assign(window_days=window, group_by=grouping))
+    return pd.concat(tables, ignore_index=True)[list(METRIC_COLUMNS)]
 
 
-def _summarise(is_repeat: pd.Series, first_calls: pd.DataFrame) -> dict:
-    calls, repeats = len(is_repeat), int(is_repeat.sum())
-    issues, censored, resolved = len(first_calls), int(first_calls["_censored"].sum()), int(first_calls["_resolved"].sum())
-    known = issues - censored
-    return {
-        "calls": calls,
-        "repeat_calls": repeats,
-        "rcr_pct": 100.0 * repeats / calls if calls else np.nan,
-        "issues": issues,
-        "issues_censored": censored,
-        "issues_resolved_first_contact": resolved,
-        "fcr_pct": 100.0 * resolved / known if known else np.nan,
-    }
+def _summarise(calls: pd.DataFrame, first_calls: pd.DataFrame, is_repeat: str, column: str) -> pd.DataFrame:
+    """One row per value of ``column``: calls in the group by their own value, issues by their first call's."""
+    per_call = calls.groupby(column)[is_repeat].agg(calls="size", repeat_calls="sum")
+    per_issue = first_calls.groupby(column).agg(
+        issues=("_censored", "size"),
+        issues_censored=("_censored", "sum"),
+        issues_resolved_first_contact=("_resolved", "sum"),
+    )
+    # Every issue's first call is a call of the same group, so groups without issues only lack issue counts.
+    table = per_call.join(per_issue, how="left").fillna(0).astype("int64").sort_index()
+    known = table["issues"] - table["issues_censored"]
+    table["rcr_pct"] = 100.0 * table["repeat_calls"] / table["calls"]
+    table["fcr_pct"] = (100.0 * table["issues_resolved_first_contact"] / known.where(known > 0)).astype(float)
+    return table.rename_axis("group").reset_index()
 
 
 def format_metrics_table(metrics: pd.DataFrame) -> str:
