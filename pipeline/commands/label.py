@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+import pandas as pd
+
 from pipeline.labels import (
     LINK_BY,
     LabelOptions,
@@ -56,7 +58,7 @@ def label_options_from_args(args: argparse.Namespace) -> LabelOptions:
     )
 
 
-def labelled_calls_from_args(args: argparse.Namespace, command: str):
+def labelled_calls_from_args(args: argparse.Namespace, command: str) -> tuple[pd.DataFrame, LabelOptions] | int:
     """Load and label the metadata; returns (labels, options) or an exit code after printing the error."""
     try:
         options = label_options_from_args(args)
