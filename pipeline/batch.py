@@ -7,18 +7,33 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from tqdm import tqdm
 
 from pipeline.audio import file_sha256
 from pipeline.inputs import InputProblem
-from pipeline.process import CallProcessor
+from pipeline.config import section
+from pipeline.process import CallProcessor, settings_hash
 from pipeline.record import error_record
 from pipeline.types import CallInput
+from pipeline.workers import WorkerPool
 from pipeline.writer import JsonlWriter
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    workers: int = 1             # processes, each holding its own models
+    call_timeout_s: float = 0.0  # > 0: calls run in worker processes, killed past this many seconds
+    fsync: bool = True           # flush each record to disk (crash safety) before the next call
+
+    def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.call_timeout_s < 0:
+            raise ValueError(f"call_timeout_s must be >= 0 (0 = no limit), got {self.call_timeout_s}")
 
 
 @dataclass
@@ -68,7 +83,7 @@ def plan(calls: list[CallInput], writer: JsonlWriter, settings_hash: str, retry_
 
 
 def run_batch(
-    processor: CallProcessor,
+    config: dict[str, Any],
     calls: list[CallInput],
     problems: list[InputProblem],
     output: str | Path,
@@ -76,34 +91,46 @@ def run_batch(
     retry_failed: bool = False,
     progress: bool | None = None,
 ) -> BatchSummary:
+    options = section(config, "batch", BatchOptions)
     summary = BatchSummary()
     start = time.perf_counter()
-    with JsonlWriter(output, overwrite=overwrite) as writer:
+    digest = settings_hash(config)
+    with JsonlWriter(output, overwrite=overwrite, fsync=options.fsync) as writer:
         for problem in problems:  # inputs that cannot be attempted still get their record
             if problem.call_id in writer.existing:
                 summary.skipped += 1
                 summary.skipped_failed += 1
                 continue
             call = CallInput(problem.call_id, problem.path, problem.metadata)
-            writer.write(error_record(call, processor.settings_hash, problem.error_type, problem.message))
+            writer.write(error_record(call, digest, problem.error_type, problem.message))
             summary.failed += 1
             summary.failures.append(problem.message)
-        todo = plan(calls, writer, processor.settings_hash, retry_failed)
+        todo = plan(calls, writer, digest, retry_failed)
         pending = {call.call_id for call in todo}
         for call in calls:
             if call.call_id not in pending:
                 summary.skipped += 1
                 summary.skipped_failed += writer.existing[call.call_id].status != "ok"
         show = sys.stderr.isatty() if progress is None else progress
-        bar = tqdm(todo, unit="call", disable=not show, file=sys.stderr, dynamic_ncols=True)
-        for call in bar:
-            record = processor.process(call)
+        bar = tqdm(total=len(todo), unit="call", disable=not show, file=sys.stderr, dynamic_ncols=True)
+        for record in _records(config, options, todo):
             writer.write(record)
             _count(summary, record)
+            bar.update(1)
             if summary.audio_s:
                 bar.set_postfix(rtf=f"{(time.perf_counter() - start) / summary.audio_s:.3f}", failed=summary.failed)
+        bar.close()
     summary.wall_s = time.perf_counter() - start
     return summary
+
+
+def _records(config: dict[str, Any], options: BatchOptions, todo: list[CallInput]) -> Iterator[dict[str, Any]]:
+    if not todo:
+        return iter(())
+    if options.workers == 1 and not options.call_timeout_s:
+        processor = CallProcessor(config)  # in this process: no start-up cost, simplest to debug
+        return (processor.process(call) for call in todo)
+    return WorkerPool(config, options.workers, options.call_timeout_s).run(todo)
 
 
 def _count(summary: BatchSummary, record: dict[str, Any]) -> None:

@@ -14,6 +14,7 @@ from pipeline.asr import AsrOptions, Transcriber
 from pipeline.audio import AudioOptions, load_audio
 from pipeline.config import section
 from pipeline.errors import CallError, NoSpeechError
+from pipeline.registry import resolve_model
 from pipeline.record import base_record, error_record, transcript_block
 from pipeline.types import CallInput
 
@@ -27,6 +28,16 @@ def settings_hash(config: dict[str, Any]) -> str:
     relevant = {name: config.get(name) for name in RESULT_SECTIONS}
     relevant["version"] = __version__
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def check_config(config: dict[str, Any]) -> None:
+    """Validate every section and find every model before a batch starts (ConfigError / ModelNotFoundError)."""
+    from pipeline.batch import BatchOptions
+
+    section(config, "audio", AudioOptions)
+    section(config, "batch", BatchOptions)
+    asr = section(config, "asr", AsrOptions)
+    resolve_model(asr.model, asr.hub_id)
 
 
 class StageTimer:

@@ -36,18 +36,16 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.batch import run_batch  # imports the ML stack: keep --help fast
-    from pipeline.process import CallProcessor
+    from pipeline.process import check_config
 
     try:
         config = config_from_args(args)
         calls, problems = discover(args.inputs, section(config, "input", InputOptions))
-        processor = CallProcessor(config)
-        if calls:
-            processor.load_models()
+        check_config(config)
     except (ConfigError, InputError, ModelNotFoundError) as exc:
         print(f"callrisk score: error: {exc}", file=sys.stderr)
         return 2
-    summary = run_batch(processor, calls, problems, args.output, args.overwrite, args.retry_failed, args.progress)
+    summary = run_batch(config, calls, problems, args.output, args.overwrite, args.retry_failed, args.progress)
     print(f"callrisk score: {summary.line()} -> {args.output}", file=sys.stderr)
     for message in summary.failures[:20]:
         print(f"  failed: {message}", file=sys.stderr)
