@@ -366,3 +366,16 @@ def test_cli_label_usage_and_file_errors(tmp_path: Path, capsys):
     with pytest.raises(SystemExit) as exited:  # argparse: only 7, 14 or 30
         main(["label", str(metadata), "-o", out, "--window", "10"])
     assert exited.value.code == 2
+
+
+def test_cli_label_reads_defaults_from_config(tmp_path: Path, capsys):
+    metadata = tmp_path / "calls.csv"
+    metadata.write_text(HISTORY_CSV)
+    out = tmp_path / "labels.csv"
+    assert main(["label", str(metadata), "-o", str(out), "--set", "labels.windows_days=[7]"]) == 0
+    assert "callback_7d" in pd.read_csv(out).columns and "callback_30d" not in pd.read_csv(out).columns
+    # a config value is overridden by the flag, and a bad config value is an error naming the key
+    assert main(["label", str(metadata), "-o", str(out), "--set", "labels.windows_days=[7]", "--window", "30"]) == 0
+    assert "callback_30d" in pd.read_csv(out).columns
+    assert main(["label", str(metadata), "-o", str(out), "--set", "labels.link_by=[x]"]) == 2
+    assert "'labels.link_by' must be string" in capsys.readouterr().err

@@ -7,6 +7,7 @@ import sys
 
 import pandas as pd
 
+from pipeline.commands.common import add_config_arguments, config_from_args
 from pipeline.labels import (
     LINK_BY,
     LabelOptions,
@@ -33,28 +34,35 @@ def add_labelling_arguments(parser: argparse.ArgumentParser) -> None:
     """The linking options shared by `label` and `metrics`."""
     parser.add_argument("metadata", help="call metadata, .csv or .parquet")
     parser.add_argument(
-        "--window", type=int, nargs="+", choices=CALLBACK_WINDOWS_DAYS, default=list(CALLBACK_WINDOWS_DAYS),
-        metavar="DAYS", help="repeat window(s) in days: 7, 14 and/or 30 (default: all three)",
+        "--window", type=int, nargs="+", choices=CALLBACK_WINDOWS_DAYS, default=None,
+        metavar="DAYS", help="repeat window(s) in days: 7, 14 and/or 30 (default: labels.windows_days, all three)",
     )
     parser.add_argument(
-        "--link-by", choices=LINK_BY, default="customer",
-        help="calls are linked by customer_id, plus ticket_id or reason if chosen (default: customer)",
+        "--link-by", choices=LINK_BY, default=None,
+        help="calls are linked by customer_id, plus ticket_id or reason if chosen (default: labels.link_by, customer)",
     )
     parser.add_argument(
         "--as-of", metavar="DATETIME",
         help="end of the observation period (ISO 8601); later calls are ignored (default: the latest call)",
     )
     parser.add_argument(
-        "--timezone", default="UTC", metavar="TZ",
-        help="IANA time zone of started_at values without an offset (default: UTC)",
+        "--timezone", default=None, metavar="TZ",
+        help="IANA time zone of started_at values without an offset (default: labels.default_timezone, UTC)",
     )
-    parser.add_argument("--strict", action="store_true", help="fail on any bad metadata row instead of skipping it")
+    parser.add_argument("--strict", action="store_true", default=None,
+                        help="fail on any bad metadata row instead of skipping it (default: labels.strict)")
+    add_config_arguments(parser)
 
 
 def label_options_from_args(args: argparse.Namespace) -> LabelOptions:
+    """Flags win over the config's `labels` section, which wins over the built-in defaults."""
+    defaults = config_from_args(args)["labels"]
     return LabelOptions(
-        window_days=tuple(args.window), link_by=args.link_by, as_of=args.as_of,
-        default_timezone=args.timezone, strict=args.strict,
+        window_days=tuple(args.window or defaults["windows_days"]),
+        link_by=args.link_by or defaults["link_by"],
+        as_of=args.as_of,
+        default_timezone=args.timezone or defaults["default_timezone"],
+        strict=defaults["strict"] if args.strict is None else args.strict,
     )
 
 
@@ -62,7 +70,7 @@ def labelled_calls_from_args(args: argparse.Namespace, command: str) -> tuple[pd
     """Load and label the metadata; returns (labels, options) or an exit code after printing the error."""
     try:
         options = label_options_from_args(args)
-    except ValueError as exc:
+    except ValueError as exc:  # ConfigError included
         print(f"callrisk {command}: error: {exc}", file=sys.stderr)
         return 2
     try:
