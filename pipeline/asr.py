@@ -27,8 +27,11 @@ class AsrOptions:
     word_timestamps: bool = True
     condition_on_previous_text: bool = False
     initial_prompt: str = ""
+    chunk_s: float = 300.0   # long calls are transcribed in pieces of about this length (bounded memory)
 
     def __post_init__(self) -> None:
+        if self.chunk_s and self.chunk_s < 30:
+            raise ValueError(f"chunk_s must be 0 (off) or >= 30 s, got {self.chunk_s}")
         if self.beam_size < 1:
             raise ValueError(f"beam_size must be >= 1, got {self.beam_size}")
         if self.cpu_threads < 0:
@@ -57,9 +60,19 @@ class Transcriber:
         )
 
     def transcribe(self, samples: np.ndarray) -> Transcript:
+        """Transcribe 16 kHz mono audio; long audio goes in chunks cut at quiet moments, times stay absolute."""
+        samples = np.ascontiguousarray(samples, dtype=np.float32)
+        segments: list[Segment] = []
+        language, language_probability = self.options.language or "", 0.0
+        for start, end in chunk_bounds(samples, self.options.chunk_s):
+            chunk_segments, language, language_probability = self._transcribe_chunk(samples[start:end], start / SAMPLE_RATE)
+            segments += chunk_segments
+        return Transcript(tuple(segments), language, language_probability)
+
+    def _transcribe_chunk(self, samples: np.ndarray, offset_s: float) -> tuple[list[Segment], str, float]:
         opts = self.options
         segments, info = self._model.transcribe(
-            np.ascontiguousarray(samples, dtype=np.float32),
+            samples,
             language=opts.language or None,
             beam_size=opts.beam_size,
             vad_filter=opts.vad_filter,
@@ -72,8 +85,8 @@ class Transcriber:
         for seg in segments:  # a lazy generator: decoding happens here
             words = tuple(
                 Word(
-                    start=round(float(w.start), 3),
-                    end=round(float(w.end), 3),
+                    start=round(offset_s + float(w.start), 3),
+                    end=round(offset_s + float(w.end), 3),
                     text=w.word.strip(),
                     probability=round(float(w.probability), 4),
                 )
@@ -81,12 +94,30 @@ class Transcriber:
             )
             out.append(
                 Segment(
-                    start=round(float(seg.start), 3),
-                    end=round(float(seg.end), 3),
+                    start=round(offset_s + float(seg.start), 3),
+                    end=round(offset_s + float(seg.end), 3),
                     text=seg.text.strip(),
                     words=words,
                     avg_logprob=round(float(seg.avg_logprob), 4),
                     no_speech_prob=round(float(seg.no_speech_prob), 4),
                 )
             )
-        return Transcript(tuple(out), info.language, round(float(info.language_probability), 4))
+        return out, info.language, round(float(info.language_probability), 4)
+
+
+def chunk_bounds(samples: np.ndarray, chunk_s: float, search_s: float = 10.0) -> list[tuple[int, int]]:
+    """Sample ranges of about chunk_s each, every cut placed at the quietest 100 ms in the last search_s."""
+    n = len(samples)
+    size = int(chunk_s * SAMPLE_RATE)
+    if not chunk_s or n <= size * 1.1:
+        return [(0, n)]
+    hop = SAMPLE_RATE // 10
+    bounds, start = [], 0
+    while n - start > size * 1.1:
+        lo = start + size - int(search_s * SAMPLE_RATE)
+        frames = samples[lo : lo + (int(search_s * SAMPLE_RATE) // hop) * hop].reshape(-1, hop)
+        cut = lo + int(np.argmin(np.mean(frames**2, axis=1))) * hop + hop // 2
+        bounds.append((start, cut))
+        start = cut
+    bounds.append((start, n))
+    return bounds

@@ -131,3 +131,18 @@ def test_options_validate():
         AudioOptions(silence_dbfs=3.0)
     with pytest.raises(ValueError):
         AudioOptions(min_duration_s=10, max_duration_s=5)
+
+
+def test_long_audio_is_cut_into_chunks_at_quiet_moments():
+    from pipeline.asr import chunk_bounds
+
+    rng = np.random.default_rng(0)
+    samples = rng.normal(0, 0.1, SAMPLE_RATE * 700).astype(np.float32)
+    quiet = SAMPLE_RATE * 295  # a pause inside the search window before the 300 s mark
+    samples[quiet : quiet + SAMPLE_RATE // 2] *= 0.001
+    bounds = chunk_bounds(samples, chunk_s=300)
+    assert bounds[0][0] == 0 and bounds[-1][1] == len(samples)
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))  # contiguous, nothing lost
+    assert quiet <= bounds[0][1] <= quiet + SAMPLE_RATE // 2
+    assert all(end - start <= SAMPLE_RATE * 330 for start, end in bounds)
+    assert chunk_bounds(samples[: SAMPLE_RATE * 60], chunk_s=300) == [(0, SAMPLE_RATE * 60)]

@@ -103,3 +103,16 @@ def test_config_error_exits_2_and_names_key(tmp_path, sample_call, capsys):
     assert main(["score", str(sample_call["wav"]), "-o", str(tmp_path / "o.jsonl"), "--set", "asr.beam=3"]) == 2
     assert "unknown key 'asr.beam'" in capsys.readouterr().err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+def test_long_call_in_chunks_keeps_absolute_times(tmp_path, sample_call):
+    speech, rate = sf.read(sample_call["wav"], dtype="float32")
+    sf.write(tmp_path / "twice.wav", np.concatenate([speech, speech]), rate)
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(tmp_path / "twice.wav"), "-o", str(out), "--set", "asr.chunk_s=30"]) == 0
+    (record,) = list(iter_records(out))
+    words = record["transcript"]["words"]
+    assert words[-1]["end"] > 50  # the second half is there, at its real time
+    assert all(a["start"] <= b["start"] for a, b in zip(words, words[1:]))
+    reference = read_stm(sample_call["stm"])
+    assert word_error_rate(f"{reference} {reference}", record["transcript"]["text"]) <= 0.25
