@@ -1,0 +1,163 @@
+"""Diarization: stereo channel turns (fast, synthetic), pyannote on the real sample call (slow)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from pipeline.diarize import (
+    DiarizationOptions,
+    Diarizer,
+    StereoOptions,
+    read_rttm,
+    stereo_diarization,
+    stereo_kind,
+    talk_time,
+    to_rttm,
+)
+from pipeline.types import SAMPLE_RATE, Audio, SpeakerTurn
+
+
+def make_audio(samples: np.ndarray, path: str = "memory.wav") -> Audio:
+    samples = np.atleast_2d(np.asarray(samples, dtype=np.float32))
+    return Audio(path=path, samples=samples, source_rate=SAMPLE_RATE, source_channels=samples.shape[0],
+                 source_format="WAV", source_subtype="PCM_16", sha256="")
+
+
+def der(reference, hypothesis, collar: float = 0.0) -> float:
+    from pyannote.core import Annotation, Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    def annotation(turns):
+        result = Annotation()
+        for i, t in enumerate(turns):
+            result[Segment(t.start, t.end), i] = t.speaker
+        return result
+
+    ref, hyp = annotation(reference), annotation(hypothesis)
+    return float(DiarizationErrorRate(collar=collar)(ref, hyp, uem=Segment(0, max(t.end for t in reference) + 1)))
+
+
+def _voice(seconds: float, f0: float, rng: np.random.Generator) -> np.ndarray:
+    """A harmonic, syllable-modulated tone: speech-like energy without a synthesiser."""
+    t = np.arange(int(seconds * SAMPLE_RATE)) / SAMPLE_RATE
+    x = sum(np.sin(2 * np.pi * f0 * k * t + rng.uniform(0, 6)) / k for k in range(1, 12))
+    return x * (0.35 + 0.65 * np.abs(np.sin(2 * np.pi * 2.5 * t + rng.uniform(0, 3))))
+
+
+def stereo_call(seed: int, crosstalk_db: float = -20.0, noise_db: float = -50.0, hum: float = 0.01):
+    """Agent on channel 0 (loud), customer on channel 1 (11 dB quieter), alternating turns with a few overlaps,
+    each channel leaking into the other at `crosstalk_db`, plus white line noise and 60 Hz hum."""
+    rng = np.random.default_rng(seed)
+    turns, t, speaker = [], 0.5, 0
+    for i in range(12):
+        d = rng.uniform(0.8, 4.0)
+        turns.append(SpeakerTurn(t, t + d, ("agent", "customer")[speaker]))
+        t += d + (rng.uniform(-0.4, -0.1) if i % 4 == 3 else rng.uniform(0.15, 0.9))
+        speaker = 1 - speaker
+    n = int((t + 1.0) * SAMPLE_RATE)
+    clean = np.zeros((2, n))
+    for turn in turns:
+        channel = 0 if turn.speaker == "agent" else 1
+        voice = _voice(turn.end - turn.start, (110.0, 210.0)[channel], rng) * (0.3, 0.08)[channel]
+        i = int(turn.start * SAMPLE_RATE)
+        clean[channel, i : i + len(voice)] += voice
+    leak = 10 ** (crosstalk_db / 20)
+    mixed = np.stack([clean[0] + leak * clean[1], clean[1] + leak * clean[0]])
+    time = np.arange(n) / SAMPLE_RATE
+    mixed += 10 ** (noise_db / 20) * rng.standard_normal((2, n)) + hum * np.sin(2 * np.pi * 60 * time)
+    return mixed.astype(np.float32), turns
+
+
+@pytest.mark.parametrize("crosstalk_db,noise_db", [(-90.0, -90.0), (-20.0, -50.0), (-15.0, -40.0)])
+def test_stereo_turns_match_reference(crosstalk_db, noise_db):
+    for seed in range(3):
+        samples, reference = stereo_call(seed, crosstalk_db, noise_db, hum=0.0 if noise_db < -80 else 0.01)
+        result = Diarizer().diarize(make_audio(samples))
+        assert result.method == "stereo_channels"
+        assert set(result.speakers) == {"agent", "customer"}
+        assert result.channel_roles == {"agent": "agent", "customer": "customer"}
+        assert der(reference, result.turns) <= 0.03
+        assert der(reference, result.turns, collar=0.25) <= 0.01
+
+
+def test_stereo_channel_map_swapped_and_auto():
+    samples, reference = stereo_call(7)
+    swapped = stereo_diarization(samples, DiarizationOptions(channel_map={"agent": 1, "customer": 0}))
+    assert swapped.channel_of == {"agent": 1, "customer": 0}
+    flipped = [SpeakerTurn(t.start, t.end, "customer" if t.speaker == "agent" else "agent") for t in reference]
+    assert der(flipped, swapped.turns) <= 0.03
+    auto = stereo_diarization(samples, DiarizationOptions(channel_map="auto"))
+    assert auto.channel_of == {"ch0": 0, "ch1": 1} and auto.channel_roles == {}
+    # The customer channel holds about as much talk as the reference says.
+    reference_customer = talk_time(reference, "customer")
+    assert abs(auto.speakers["ch1"] - reference_customer) < 0.05 * reference_customer
+
+
+def test_stereo_kind_detects_duplicated_and_silent_channels():
+    samples, _ = stereo_call(1)
+    options = StereoOptions()
+    assert stereo_kind(samples, options) == "two_speakers"
+    mono = samples[0]
+    assert stereo_kind(np.stack([mono, 0.7 * mono + 1e-4 * np.random.default_rng(0).standard_normal(len(mono))]),
+                       options) == "same_signal"
+    assert stereo_kind(np.stack([mono, np.zeros_like(mono)]), options) == "one_silent"
+
+
+def test_quiet_channel_without_speech_gives_no_turns():
+    samples, _ = stereo_call(2, crosstalk_db=-25.0)
+    samples[1] = 10 ** (-25 / 20) * samples[0] + 1e-3 * np.random.default_rng(3).standard_normal(samples.shape[1])
+    result = stereo_diarization(samples.astype(np.float32), DiarizationOptions())
+    assert result.speakers.get("customer", 0.0) < 0.5  # pure leakage is not the customer talking
+
+
+def test_options_are_validated():
+    with pytest.raises(ValueError):
+        DiarizationOptions(channel_map={"agent": 0, "customer": 0})
+    with pytest.raises(ValueError):
+        DiarizationOptions(channel_map={"agent": 0})
+    with pytest.raises(ValueError):
+        DiarizationOptions(segmentation_step=0.0)
+    with pytest.raises(ValueError):
+        DiarizationOptions(num_speakers=0)
+
+
+def test_rttm_round_trip_and_talk_time(tmp_path):
+    samples, _ = stereo_call(3)
+    result = stereo_diarization(samples, DiarizationOptions())
+    path = tmp_path / "call.rttm"
+    path.write_text(to_rttm(result, "call 1"))
+    assert path.read_text().startswith("SPEAKER call_1 1 ")
+    back = read_rttm(str(path))
+    assert len(back) == len(result.turns)
+    assert [t.speaker for t in back] == [t.speaker for t in result.turns]
+    assert all(abs(a.start - b.start) < 1e-3 and abs(a.end - b.end) < 1e-3 for a, b in zip(back, result.turns))
+    overlapping = [SpeakerTurn(0.0, 2.0, "A"), SpeakerTurn(1.0, 3.0, "A"), SpeakerTurn(5.0, 6.0, "A")]
+    assert talk_time(overlapping, "A") == pytest.approx(4.0)
+
+
+@pytest.fixture(scope="module")
+def diarizer():
+    return Diarizer(DiarizationOptions())
+
+
+@pytest.mark.slow
+def test_mono_der_on_pyannote_sample(diarizer, sample_call):
+    samples, rate = sf.read(sample_call["wav"], dtype="float32")
+    assert rate == SAMPLE_RATE
+    result = diarizer.diarize(make_audio(samples))
+    reference = read_rttm(str(sample_call["rttm"]))
+    assert result.method == "pyannote"
+    assert set(result.speakers) == {"S0", "S1"}
+    assert der(reference, result.turns) <= 0.08
+    assert der(reference, result.turns, collar=0.25) <= 0.03
+
+
+@pytest.mark.slow
+def test_duplicated_stereo_is_diarized_as_mono(diarizer, sample_call):
+    samples, _ = sf.read(sample_call["wav"], dtype="float32")
+    samples = samples[: 12 * SAMPLE_RATE]
+    result = diarizer.diarize(make_audio(np.stack([samples, 0.8 * samples])))
+    assert result.method == "pyannote"
+    assert any("same signal" in note for note in result.notes)
