@@ -1,0 +1,161 @@
+"""Synthetic corpus: determinism, label sanity and (slow) rendered audio agreeing with its ground truth."""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from datetime import datetime
+
+import numpy as np
+import pytest
+
+from pipeline.cli import main
+from pipeline.corpus import CorpusOptions, DialogueOptions, auc, best_auc, read_calls, write_corpus
+from pipeline.vocab import AGENT_PREVENTIVE_CUES, CUE_LABELS, OUTCOMES, ROLES, SENTIMENT_LABELS
+
+N_TEXT = 3000
+
+
+@pytest.fixture(scope="module")
+def text_corpus(tmp_path_factory):
+    out = tmp_path_factory.mktemp("corpus_text")
+    manifest = write_corpus(out, CorpusOptions(calls=N_TEXT, seed=11))
+    return out, manifest, read_calls(out / "calls.jsonl")
+
+
+def test_same_seed_same_corpus_and_other_seed_differs(tmp_path, text_corpus):
+    out, _, _ = text_corpus
+    write_corpus(tmp_path / "again", CorpusOptions(calls=N_TEXT, seed=11))
+    for name in ("calls.jsonl", "metadata.csv", "corpus.json"):
+        assert (tmp_path / "again" / name).read_bytes() == (out / name).read_bytes(), name
+    write_corpus(tmp_path / "other", CorpusOptions(calls=200, seed=12))
+    other = read_calls(tmp_path / "other" / "calls.jsonl")
+    assert {r["call_id"] for r in other}.isdisjoint(r["call_id"] for r in read_calls(out / "calls.jsonl"))
+
+
+def test_metadata_matches_calls(text_corpus):
+    out, manifest, calls = text_corpus
+    with open(out / "metadata.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["call_id", "customer_id", "agent_id", "started_at", "reason", "ticket_id"]
+    assert len(rows) == len(calls) == manifest["summary"]["calls"] >= N_TEXT
+    for row, rec in zip(rows, calls):
+        for key in row:
+            assert row[key] == rec[key]
+        assert datetime.fromisoformat(row["started_at"]).utcoffset() is not None
+    offsets = {datetime.fromisoformat(r["started_at"]).utcoffset() for r in rows}
+    assert len(offsets) >= 2, "two sites: the file mixes UTC offsets"
+
+
+def test_utterance_labels_are_valid(text_corpus):
+    _, _, calls = text_corpus
+    for rec in calls:
+        assert rec["outcome"] in OUTCOMES
+        assert rec["audio"] is None
+        roles = {u["role"] for u in rec["utterances"]}
+        assert roles == {"agent", "customer"} and roles <= set(ROLES)
+        speakers = {u["role"]: u["speaker"] for u in rec["utterances"]}
+        assert speakers == {"agent": rec["agent_id"], "customer": rec["customer_id"]}
+        for u in rec["utterances"]:
+            assert u["text"].strip() and u["start"] is None and u["end"] is None
+            assert u["sentiment"] in SENTIMENT_LABELS
+            for cue in u["cues"]:
+                assert cue["label"] in CUE_LABELS
+                span = u["text"][cue["char_start"]:cue["char_end"]]
+                assert span and span == span.strip() and len(span) >= 8, (u["text"], cue)
+                owner = "agent" if cue["label"] == "agent_deferral" or cue["label"] in AGENT_PREVENTIVE_CUES \
+                    else "customer"
+                assert u["role"] == owner, (cue, u)
+
+
+def test_callback_labels_follow_the_corpus_timeline(text_corpus):
+    _, _, calls = text_corpus
+    by_id = {r["call_id"]: r for r in calls}
+    followers = {r["repeat_of"]: r for r in calls if r["repeat_of"]}
+    for rec in calls:
+        p = rec["true_callback_prob"]
+        assert 0 <= p["7"] <= p["14"] <= p["30"] <= 1
+        cb = rec["callback"]
+        assert cb["7"] <= cb["14"] <= cb["30"]
+        nxt = followers.get(rec["call_id"])
+        assert (nxt is not None) == cb["30"] == (rec["next_call_id"] is not None)
+        if nxt:
+            days = (datetime.fromisoformat(nxt["started_at"]) - datetime.fromisoformat(rec["started_at"])
+                    ).total_seconds() / 86400
+            assert (nxt["customer_id"], nxt["reason"], nxt["issue_id"]) == \
+                (rec["customer_id"], rec["reason"], rec["issue_id"])
+            assert nxt["contact_number"] == rec["contact_number"] + 1
+            for w in ("7", "14", "30"):
+                assert cb[w] == (days <= int(w))
+        if rec["repeat_of"]:
+            earlier = datetime.fromisoformat(by_id[rec["repeat_of"]]["started_at"])
+            assert earlier < datetime.fromisoformat(rec["started_at"])
+
+
+def test_true_probabilities_are_calibrated_and_best_auc_is_computed(text_corpus):
+    out, manifest, calls = text_corpus
+    for w in ("7", "14", "30"):
+        mean_p = np.mean([r["true_callback_prob"][w] for r in calls])
+        rate = np.mean([r["callback"][w] for r in calls])
+        assert abs(mean_p - rate) < 0.03, (w, mean_p, rate)
+    from sklearn.metrics import roc_auc_score
+
+    ref = roc_auc_score([r["callback"]["30"] for r in calls], [r["true_callback_prob"]["30"] for r in calls])
+    assert best_auc(out / "calls.jsonl", 30) == pytest.approx(ref, abs=1e-9)
+    assert 0.65 < ref < 0.97  # informative, but far from a giveaway
+    assert manifest["summary"]["best_auc"]["30"] == pytest.approx(ref, abs=1e-4)
+    assert auc([0.1, 0.4, 0.4, 0.9], [False, True, False, True]) == pytest.approx(0.875)
+
+
+def test_cues_are_informative_but_not_deterministic(text_corpus):
+    _, _, calls = text_corpus
+    per_outcome = {o: Counter() for o in OUTCOMES}
+    n_outcome = Counter(r["outcome"] for r in calls)
+    for rec in calls:
+        labels = {c["label"] for u in rec["utterances"] for c in u["cues"]}
+        per_outcome[rec["outcome"]].update(labels)
+    for label in CUE_LABELS:
+        rates = {o: per_outcome[o][label] / n_outcome[o] for o in OUTCOMES}
+        assert sum(1 for r in rates.values() if r > 0) >= 2, (label, rates)   # never tied to one outcome
+        assert max(rates.values()) < 0.97, (label, rates)
+        if label != "prior_contact":
+            assert max(rates.values()) - min(rates.values()) > 0.1, (label, rates)   # but informative
+    repeats = [r for r in calls if r["repeat_of"]]
+    firsts = [r for r in calls if not r["repeat_of"]]
+
+    def share(rs):
+        return np.mean([any(c["label"] == "prior_contact" for u in r["utterances"] for c in u["cues"]) for r in rs])
+
+    assert share(repeats) > 0.7 and share(firsts) < 0.1
+
+
+def test_dialogue_variety_and_openings(text_corpus):
+    _, _, calls = text_corpus
+    texts = {s: set() for s in SENTIMENT_LABELS}
+    for rec in calls:
+        for u in rec["utterances"]:
+            if u["role"] == "customer":
+                texts[u["sentiment"]].add(u["text"])
+    assert len(texts["frustrated"]) > 500 and len(texts["confused"]) > 100, {k: len(v) for k, v in texts.items()}
+    assert all(len(v) > 50 for v in texts.values())
+    first_roles = Counter(r["utterances"][0]["role"] for r in calls)
+    assert 0.05 < first_roles["customer"] / len(calls) < 0.3   # the agent usually, not always, speaks first
+    assert any(u["backchannel"] and u["overlap"] for r in calls for u in r["utterances"])
+    assert any(r["holds"] for r in calls)
+
+
+def test_text_mode_is_fast(tmp_path):
+    import time
+
+    started = time.perf_counter()
+    write_corpus(tmp_path, CorpusOptions(calls=5000, seed=3))
+    assert time.perf_counter() - started < 20   # ~2.5 s on one core; generous for a loaded CI box
+
+
+def test_cli_writes_a_corpus(tmp_path, capsys):
+    assert main(["corpus", "--out", str(tmp_path / "c"), "--calls", "50", "--seed", "5", "--short"]) == 0
+    assert "wrote" in capsys.readouterr().out
+    calls = read_calls(tmp_path / "c" / "calls.jsonl")
+    assert len(calls) >= 50 and json.loads((tmp_path / "c" / "corpus.json").read_text())["options"]["seed"] == 5
+    assert main(["corpus", "--out", str(tmp_path / "d"), "--calls", "5", "--stereo"]) == 2
