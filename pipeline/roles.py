@@ -1,0 +1,217 @@
+"""Speaker -> role (agent / customer / unknown), with a confidence and the reason.
+
+Stereo calls with a configured channel map: the map decides. Otherwise the words decide: agents greet and offer
+help, check identity, put people on hold and transfer them; customers say why they are calling and talk about
+"my" account, bill or router. Speaking first is a weak prior toward agent, never enough on its own.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from pipeline.diarize import Diarization
+from pipeline.types import Utterance
+
+# (regular expression on lower-cased text without punctuation, weight). Weights: ~3 = nearly decisive
+# (a scripted greeting), ~1 = suggestive.
+AGENT_PHRASES: tuple[tuple[str, float], ...] = (
+    (r"\bthank(s| you) for (calling|contacting|phoning|choosing|reaching out|getting in touch)\b", 3.0),
+    (r"\b(how|what) (can|may|could) i (help|assist|do for) you\b", 3.0),
+    (r"\bhow can i help\b", 2.5),
+    (r"\b(you're|you are) (speaking|through) (to|with)\b", 2.5),
+    (r"\bwelcome to\b", 2.0),
+    (r"\bis there anything else (i can|i could|we can)\b", 3.0),
+    (r"\banything else i can (help|do|assist)\b", 3.0),
+    (r"\b(can|could|may) i (have|get|take|confirm) (your|the) (full )?(name|account|customer|reference|order|"
+     r"policy|phone|mobile|date of birth|postcode|zip|address|email|last four|first line)\b", 2.5),
+    (r"\b(can|could) you (confirm|verify|give me|tell me|spell|provide) (your|the) (full )?(name|account|"
+     r"date of birth|postcode|zip|address|email|phone|mobile|customer|reference|order|security|last four)\b", 2.5),
+    (r"\b(for|just for) (security|verification)( purposes| reasons)?\b", 2.0),
+    (r"\b(verify|confirm) (your )?(identity|details|the account holder)\b", 2.0),
+    (r"\b(put|place|pop) you on (a (quick|brief|short) )?hold\b", 2.5),
+    (r"\b(bear with me|one moment please|just a moment while i)\b", 1.5),
+    (r"\bthank(s| you) for (holding|waiting|your patience|bearing with me)\b", 2.5),
+    (r"\b(i('ll| will| can)|let me) (transfer|put) you (through|over)?\b", 2.0),
+    (r"\b(let me|i('ll| will)) (check|look|pull up|have a look|look into|see what)\b", 1.0),
+    (r"\bi can see (on|that|here|your|the)\b", 1.5),
+    (r"\bon (my|our) (system|end|side|records)\b", 1.5),
+    (r"\b(your|the) (reference|ticket|case|confirmation) number is\b", 2.0),
+    (r"\bi('ve| have) (gone ahead|processed|applied|credited|issued|raised|escalated|logged|booked|arranged)\b", 1.5),
+    (r"\b(sorry|apologi[sz]e) for (the|any) (inconvenience|trouble|wait|delay|confusion)\b", 1.5),
+    (r"\b(have a (great|good|nice|lovely|wonderful) (day|evening|afternoon|weekend))\b", 1.0),
+    (r"\byou('ll| will) (receive|get|see) (a|an|the|your)\b", 1.0),
+    (r"\bcan you (check|try|restart|confirm if|confirm that|see if)\b", 1.0),
+)
+CUSTOMER_PHRASES: tuple[tuple[str, float], ...] = (
+    (r"\bi('m| am) (calling|ringing|phoning|contacting you) (because|about|regarding|to|as|since|for)\b", 3.0),
+    (r"\bthe reason (i'm|i am) calling\b", 3.0),
+    (r"\bi (called|rang|phoned|spoke to (someone|somebody|an agent|you))( (you|in|about|last|yesterday|before|"
+     r"earlier|already|twice|again))?\b", 2.0),
+    (r"\bi('ve| have) (already )?(called|rung|phoned|been (charged|trying|waiting|told|on hold))\b", 2.0),
+    (r"\bmy (internet|wifi|wi-fi|broadband|router|modem|phone|bill|account|order|package|parcel|refund|payment|"
+     r"card|connection|service|line|delivery|subscription|plan|password|login|contract|tv|box)\b", 1.0),
+    (r"\bmy (account|customer|reference|order|policy|phone|mobile) number is\b", 2.0),
+    (r"\bmy (date of birth|postcode|zip( code)?|address|email|name) is\b", 2.0),
+    (r"\bi was (charged|billed|told|promised|supposed)\b", 1.5),
+    (r"\bi (want|need|would like|'d like) to (cancel|complain|make a complaint|speak to|talk to|get a refund|"
+     r"know why|report)\b", 2.0),
+    (r"\b(can|could|may) i (speak|talk) (to|with) (a|your|the) (manager|supervisor|someone)\b", 2.5),
+    (r"\b(it|this|that|the problem|the issue)( is)? (still|keeps)\b", 1.0),
+    (r"\b(i (can't|cannot|couldn't) (log|get|connect|access|make|see))\b", 1.0),
+    (r"\b(hi|hello),? i('m| am)? ?(calling|having|trying)\b", 1.5),
+    (r"\b(when|how long) will (i|it|my)\b", 1.0),
+)
+
+
+@dataclass(frozen=True)
+class RoleOptions:
+    """How roles are decided on mono calls (and on stereo with `channel_map: auto`)."""
+
+    agent_phrases: tuple[tuple[str, float], ...] = AGENT_PHRASES
+    customer_phrases: tuple[tuple[str, float], ...] = CUSTOMER_PHRASES
+    first_speaker_prior: float = 0.5   # evidence points toward "agent" for whoever speaks first (inbound calls)
+    pronoun_weight: float = 4.0        # ("you" - "I/my") share of a speaker's words, times this: weak style cue
+    min_evidence: float = 1.0          # below this margin the roles stay "unknown"
+    confidence_scale: float = 0.6      # logistic slope from evidence margin to confidence
+    max_phrase_hits: int = 3           # one phrase repeated many times counts at most this often
+
+    def __post_init__(self) -> None:
+        for pattern, _ in self.agent_phrases + self.customer_phrases:
+            re.compile(pattern)
+        if self.min_evidence < 0 or self.confidence_scale <= 0:
+            raise ValueError("min_evidence must be >= 0 and confidence_scale > 0")
+
+
+@dataclass(frozen=True)
+class RoleAssignment:
+    speaker: str
+    role: str          # pipeline.vocab.ROLES
+    confidence: float  # 0..1
+    reason: str
+
+
+@dataclass(frozen=True)
+class SpeakerEvidence:
+    """Per-speaker text evidence: positive points toward agent."""
+
+    speaker: str
+    agent_points: float
+    customer_points: float
+    style_points: float
+    matched: tuple[str, ...]
+
+    @property
+    def net(self) -> float:
+        return self.agent_points - self.customer_points + self.style_points
+
+
+_NON_WORD = re.compile(r"[^\w\s']")
+_YOU = re.compile(r"\b(you|your|you're|yours)\b")
+_ME = re.compile(r"\b(i|my|i'm|i've|me|mine)\b")
+
+
+def normalize(text: str) -> str:
+    return " ".join(_NON_WORD.sub(" ", text.lower().replace("’", "'")).split())
+
+
+def speaker_evidence(speaker: str, texts: Sequence[str], options: RoleOptions) -> SpeakerEvidence:
+    text = " ".join(normalize(t) for t in texts)
+    matched: list[str] = []
+
+    def points(phrases) -> float:
+        total = 0.0
+        for pattern, weight in phrases:
+            hits = [m.group(0) for m in re.finditer(pattern, text)]
+            if hits:
+                total += weight * min(len(hits), options.max_phrase_hits)
+                matched.append(hits[0])
+        return total
+
+    agent, customer = points(options.agent_phrases), points(options.customer_phrases)
+    n_words = max(1, len(text.split()))
+    style = options.pronoun_weight * (len(_YOU.findall(text)) - len(_ME.findall(text))) / n_words
+    return SpeakerEvidence(speaker, agent, customer, style, tuple(matched))
+
+
+def assign_roles(
+    utterances: Sequence[Utterance], diarization: Diarization | None = None, options: RoleOptions | None = None
+) -> dict[str, RoleAssignment]:
+    """Roles for every speaker in `diarization` (and any speaker that has utterances)."""
+    options = options or RoleOptions()
+    speakers = list(dict.fromkeys(
+        ([t.speaker for t in diarization.turns] if diarization else []) + [u.speaker for u in utterances]
+    ))
+    if diarization is not None and diarization.channel_roles:
+        return {
+            s: RoleAssignment(s, diarization.channel_roles.get(s, "unknown"), 1.0,
+                              f"stereo channel {diarization.channel_of.get(s)} mapped by configuration")
+            for s in speakers
+        }
+    if not speakers:
+        return {}
+    by_speaker: dict[str, list[str]] = {s: [] for s in speakers}
+    for u in utterances:
+        by_speaker[u.speaker].append(u.text)
+    evidence = {s: speaker_evidence(s, by_speaker[s], options) for s in speakers}
+    first = _first_speaker(utterances, diarization)
+    return _decide(speakers, evidence, first, options)
+
+
+def role_map(assignments: dict[str, RoleAssignment]) -> dict[str, str]:
+    return {s: a.role for s, a in assignments.items()}
+
+
+def _first_speaker(utterances: Sequence[Utterance], diarization: Diarization | None) -> str | None:
+    if utterances:
+        return min(utterances, key=lambda u: u.start).speaker
+    if diarization and diarization.turns:
+        return diarization.turns[0].speaker
+    return None
+
+
+def _decide(speakers: list[str], evidence: dict[str, SpeakerEvidence], first: str | None,
+            options: RoleOptions) -> dict[str, RoleAssignment]:
+    score = {s: evidence[s].net + (options.first_speaker_prior if s == first else 0.0) for s in speakers}
+    ranked = sorted(speakers, key=lambda s: score[s], reverse=True)
+    result: dict[str, RoleAssignment] = {}
+    if len(speakers) == 1:
+        s = speakers[0]
+        margin = evidence[s].net  # one voice: only its own words count, not the order
+        role = "agent" if margin > 0 else "customer"
+        if abs(margin) < options.min_evidence:
+            return {s: RoleAssignment(s, "unknown", 0.5, "one speaker and too little role evidence")}
+        return {s: RoleAssignment(s, role, _confidence(margin, options), _explain(evidence[s], None))}
+    # The most agent-like voice is the agent, the least agent-like the customer.
+    agent, customer = ranked[0], ranked[-1]
+    margin = score[agent] - score[customer]
+    if margin < options.min_evidence:
+        reason = f"too little role evidence (margin {margin:.2f} < {options.min_evidence})"
+        return {s: RoleAssignment(s, "unknown", 0.5, reason) for s in speakers}
+    confidence = _confidence(margin, options)
+    prior = "; spoke first" if first == agent else ""
+    result[agent] = RoleAssignment(agent, "agent", confidence, _explain(evidence[agent], customer) + prior)
+    result[customer] = RoleAssignment(customer, "customer", confidence, _explain(evidence[customer], agent))
+    for s in speakers:
+        if s in result:
+            continue
+        # Extra voices (a transfer, a supervisor, misclustering): labelled only on their own clear evidence.
+        own = evidence[s].net
+        if abs(own) >= options.min_evidence:
+            role = "agent" if own > 0 else "customer"
+            result[s] = RoleAssignment(s, role, _confidence(abs(own), options), _explain(evidence[s], None))
+        else:
+            result[s] = RoleAssignment(s, "unknown", 0.5, "additional speaker without role evidence")
+    return result
+
+
+def _confidence(margin: float, options: RoleOptions) -> float:
+    return round(1.0 / (1.0 + math.exp(-options.confidence_scale * abs(margin))), 3)
+
+
+def _explain(evidence: SpeakerEvidence, other: str | None) -> str:
+    said = ", ".join(f'"{m}"' for m in evidence.matched[:4]) or "no role phrases"
+    tail = f" vs {other}" if other else ""
+    return f"said {said} (agent {evidence.agent_points:.1f} / customer {evidence.customer_points:.1f}){tail}"
