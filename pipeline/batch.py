@@ -25,11 +25,15 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class BatchOptions:
-    workers: int = 1             # processes, each holding its own models
+    engine: str = "local"        # local | ray
+    workers: int = 1             # processes (or Ray actors), each holding its own models
+    ray_address: str = ""        # "" = a local Ray instance; a cluster address for many machines
     call_timeout_s: float = 0.0  # > 0: calls run in worker processes, killed past this many seconds
     fsync: bool = True           # flush each record to disk (crash safety) before the next call
 
     def __post_init__(self) -> None:
+        if self.engine not in ("local", "ray"):
+            raise ValueError(f"engine must be local or ray, got {self.engine!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if self.call_timeout_s < 0:
@@ -127,6 +131,10 @@ def run_batch(
 def _records(config: dict[str, Any], options: BatchOptions, todo: list[CallInput]) -> Iterator[dict[str, Any]]:
     if not todo:
         return iter(())
+    if options.engine == "ray":
+        from pipeline.ray_engine import run_on_ray
+
+        return run_on_ray(config, todo, options.workers, options.ray_address)
     if options.workers == 1 and not options.call_timeout_s:
         processor = CallProcessor(config)  # in this process: no start-up cost, simplest to debug
         return (processor.process(call) for call in todo)

