@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import contextlib
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Literal
+from typing import Literal
 
 import numpy as np
 
@@ -103,6 +104,10 @@ class Diarizer:
     def __init__(self, options: DiarizationOptions | None = None):
         self.options = options or DiarizationOptions()
         self._pipeline = None
+
+    def load(self) -> None:
+        """Load the mono models now (otherwise on the first mono call); stereo calls never need them."""
+        self._load_pipeline()
 
     def diarize(self, audio: Audio) -> Diarization:
         samples = np.asarray(audio.samples, dtype=np.float32)
@@ -365,3 +370,24 @@ def read_rttm(path: str) -> list[SpeakerTurn]:
                 start, dur = float(parts[3]), float(parts[4])
                 turns.append(SpeakerTurn(start, start + dur, parts[7]))
     return sorted(turns, key=lambda t: (t.start, t.end))
+
+
+def diarization_error_rate(reference: Sequence[SpeakerTurn], hypothesis: Sequence[SpeakerTurn],
+                           collar: float = 0.0, duration_s: float | None = None) -> float:
+    """pyannote.metrics DER (optimal speaker mapping) over [0, duration_s] (default: the reference's extent)."""
+    from pyannote.core import Segment
+    from pyannote.metrics.diarization import DiarizationErrorRate
+
+    end = duration_s if duration_s is not None else max([t.end for t in reference] + [0.0])
+    metric = DiarizationErrorRate(collar=collar)
+    return float(metric(_annotation(reference), _annotation(hypothesis), uem=Segment(0.0, end)))
+
+
+def _annotation(turns: Sequence[SpeakerTurn]):
+    from pyannote.core import Annotation, Segment
+
+    annotation = Annotation()
+    for i, t in enumerate(turns):
+        if t.end > t.start:
+            annotation[Segment(t.start, t.end), i] = t.speaker
+    return annotation

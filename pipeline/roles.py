@@ -10,17 +10,19 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+
+import numpy as np
 
 from pipeline.diarize import Diarization
-from pipeline.types import Utterance
+from pipeline.types import SpeakerTurn, Utterance
 
 # (regular expression on lower-cased text without punctuation, weight). Weights: ~3 = nearly decisive
 # (a scripted greeting), ~1 = suggestive.
 AGENT_PHRASES: tuple[tuple[str, float], ...] = (
     (r"\bthank(s| you) for (calling|contacting|phoning|choosing|reaching out|getting in touch)\b", 3.0),
-    (r"\b(how|what) (can|may|could) i (help|assist|do for) you\b", 3.0),
-    (r"\bhow can i help\b", 2.5),
+    (r"\b(how|what) (can|may|could) (i|we) (help|assist|do)\b", 3.0),
+    (r"\b(reason|purpose) (for|of) (your|the|today's) call\b", 2.5),
     (r"\b(you're|you are) (speaking|through) (to|with)\b", 2.5),
     (r"\bwelcome to\b", 2.0),
     (r"\bis there anything else (i can|i could|we can)\b", 3.0),
@@ -38,7 +40,10 @@ AGENT_PHRASES: tuple[tuple[str, float], ...] = (
     (r"\b(let me|i('ll| will)) (check|look|pull up|have a look|look into|see what)\b", 1.0),
     (r"\bi can see (on|that|here|your|the)\b", 1.5),
     (r"\bon (my|our) (system|end|side|records)\b", 1.5),
-    (r"\b(your|the) (reference|ticket|case|confirmation) number is\b", 2.0),
+    (r"\b(your|the) (reference|ticket|case|confirmation) number( for (this|that))? is\b", 2.0),
+    (r"\bi('ll| will) (ring|call|phone|get back to) you\b", 1.5),
+    (r"\bso,? (just )?to (recap|summari[sz]e)\b", 1.5),
+    (r"\b(an engineer|a technician|a courier|someone from) .{0,20}\bwill (visit|come|contact|call|be in touch)\b", 1.0),
     (r"\bi('ve| have) (gone ahead|processed|applied|credited|issued|raised|escalated|logged|booked|arranged)\b", 1.5),
     (r"\b(sorry|apologi[sz]e) for (the|any) (inconvenience|trouble|wait|delay|confusion)\b", 1.5),
     (r"\b(have a (great|good|nice|lovely|wonderful) (day|evening|afternoon|weekend))\b", 1.0),
@@ -215,3 +220,31 @@ def _explain(evidence: SpeakerEvidence, other: str | None) -> str:
     said = ", ".join(f'"{m}"' for m in evidence.matched[:4]) or "no role phrases"
     tail = f" vs {other}" if other else ""
     return f"said {said} (agent {evidence.agent_points:.1f} / customer {evidence.customer_points:.1f}){tail}"
+
+
+def role_accuracy(reference: Sequence[SpeakerTurn], hypothesis: Sequence[SpeakerTurn], step_s: float = 0.01) -> float:
+    """Share of reference speech time whose role (the turn's `speaker` field holds the role) is also a role
+    the hypothesis gives at that moment. Missed speech counts as wrong; each overlapping reference role counts."""
+    if not reference:
+        return float("nan")
+    end = max(t.end for t in list(reference) + list(hypothesis))
+    n = int(np.ceil(end / step_s)) + 1
+
+    def grid(turns, role):
+        mask = np.zeros(n, dtype=bool)
+        for t in turns:
+            if t.speaker == role:
+                mask[int(round(t.start / step_s)) : int(round(t.end / step_s))] = True
+        return mask
+
+    total = correct = 0
+    for role in {t.speaker for t in reference}:
+        ref, hyp = grid(reference, role), grid(hypothesis, role)
+        total += int(ref.sum())
+        correct += int((ref & hyp).sum())
+    return correct / total if total else float("nan")
+
+
+def role_turns(turns: Sequence[SpeakerTurn], roles: dict[str, str]) -> list[SpeakerTurn]:
+    """Turns relabelled with their speaker's role."""
+    return [SpeakerTurn(t.start, t.end, roles.get(t.speaker, "unknown")) for t in turns]

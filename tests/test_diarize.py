@@ -9,6 +9,7 @@ import soundfile as sf
 from pipeline.diarize import (
     DiarizationOptions,
     Diarizer,
+    diarization_error_rate,
     StereoOptions,
     read_rttm,
     stereo_diarization,
@@ -26,17 +27,7 @@ def make_audio(samples: np.ndarray, path: str = "memory.wav") -> Audio:
 
 
 def der(reference, hypothesis, collar: float = 0.0) -> float:
-    from pyannote.core import Annotation, Segment
-    from pyannote.metrics.diarization import DiarizationErrorRate
-
-    def annotation(turns):
-        result = Annotation()
-        for i, t in enumerate(turns):
-            result[Segment(t.start, t.end), i] = t.speaker
-        return result
-
-    ref, hyp = annotation(reference), annotation(hypothesis)
-    return float(DiarizationErrorRate(collar=collar)(ref, hyp, uem=Segment(0, max(t.end for t in reference) + 1)))
+    return diarization_error_rate(reference, hypothesis, collar=collar, duration_s=max(t.end for t in reference) + 1)
 
 
 def _voice(seconds: float, f0: float, rng: np.random.Generator) -> np.ndarray:
