@@ -159,3 +159,83 @@ def test_cli_writes_a_corpus(tmp_path, capsys):
     calls = read_calls(tmp_path / "c" / "calls.jsonl")
     assert len(calls) >= 50 and json.loads((tmp_path / "c" / "corpus.json").read_text())["options"]["seed"] == 5
     assert main(["corpus", "--out", str(tmp_path / "d"), "--calls", "5", "--stereo"]) == 2
+
+
+# ----------------------------------------------------------------------------------------------- audio (slow)
+
+def _frame_db(x: np.ndarray, rate: int, hop_s: float = 0.01) -> np.ndarray:
+    hop = int(rate * hop_s)
+    n = len(x) // hop
+    return 20 * np.log10(np.sqrt(np.mean(x[: n * hop].reshape(n, hop) ** 2, axis=1)) + 1e-7)
+
+
+def _check_energy_matches_turns(signal: np.ndarray, rate: int, turns: list[tuple[float, float]]) -> None:
+    """Speech energy sits inside the turns and not outside them; every turn starts and ends with speech."""
+    db = _frame_db(signal, rate)
+    t = (np.arange(len(db)) + 0.5) * 0.01
+    inside = np.zeros(len(db), bool)
+    near = np.zeros(len(db), bool)
+    for start, end in turns:
+        inside |= (t >= start) & (t < end)
+        near |= (t >= start - 0.05) & (t < end + 0.05)
+    outside = ~near
+    floor = np.percentile(db[outside], 95)
+    speech = np.percentile(db[inside], 75)   # turns hold pauses between words and sentences
+    assert speech - floor > 15, (speech, floor)
+    for start, end in turns:
+        onset = db[(t >= start) & (t < start + 0.2)]
+        offset = db[(t >= end - 0.2) & (t < end)]
+        assert onset.max() > floor + 10 and offset.max() > floor + 10, (start, end, floor)
+
+
+@pytest.mark.slow
+def test_rendered_calls_agree_with_their_ground_truth(tmp_path):
+    import soundfile as sf
+
+    from pipeline.corpus.render import RenderOptions
+
+    options = CorpusOptions(calls=2, seed=5, dialogue=DialogueOptions(length="short", hold_prob=1.0))
+    modes = {
+        "mono": RenderOptions(),
+        "stereo": RenderOptions(stereo=True),
+        "telephone": RenderOptions(stereo=True, telephone=True),
+    }
+    times = {}
+    for mode, render in modes.items():
+        out = tmp_path / mode
+        manifest = write_corpus(out, options, render)
+        assert manifest["render_stats"]["audio_seconds"] > 5
+        calls = read_calls(out / "calls.jsonl")
+        with open(out / "metadata.csv", newline="") as f:
+            rows = list(csv.DictReader(f))
+        assert [r["call_id"] for r in rows] == [c["call_id"] for c in calls]
+        for row, rec in zip(rows, calls):
+            info = sf.info(str(out / row["path"]))
+            audio = rec["audio"]
+            assert row["path"] == audio["path"]
+            assert info.samplerate == audio["sample_rate"] == (8000 if render.telephone else 16000)
+            assert info.channels == audio["channels"] == (2 if render.stereo else 1)
+            assert info.subtype == ("ULAW" if render.telephone else "PCM_16")
+            assert info.frames / info.samplerate == pytest.approx(audio["duration_s"], abs=1e-3)
+            assert audio["voices"]["agent"]["voice"] != audio["voices"]["customer"]["voice"]
+            utts = rec["utterances"]
+            assert all(0 < u["start"] < u["end"] <= audio["duration_s"] for u in utts)
+            # RTTM: one line per utterance, same times and speakers.
+            rttm = [line.split() for line in (out / "rttm" / f"{rec['call_id']}.rttm").read_text().splitlines()]
+            expected = sorted((u["start"], u["end"] - u["start"], u["speaker"]) for u in utts)
+            assert len(rttm) == len(expected)
+            for r, (start, duration, speaker) in zip(rttm, expected):
+                assert (r[0], r[1], r[7]) == ("SPEAKER", rec["call_id"], speaker)
+                assert float(r[3]) == pytest.approx(start, abs=1e-3)
+                assert float(r[4]) == pytest.approx(duration, abs=2e-3)
+            assert any(h["end"] - h["start"] >= 2.9 for h in rec["holds"])
+            samples, rate = sf.read(str(out / row["path"]), dtype="float32", always_2d=True)
+            if render.stereo:
+                for channel, role in enumerate(("agent", "customer")):
+                    _check_energy_matches_turns(samples[:, channel], rate,
+                                                [(u["start"], u["end"]) for u in utts if u["role"] == role])
+            else:
+                _check_energy_matches_turns(samples[:, 0], rate, [(u["start"], u["end"]) for u in utts])
+        times[mode] = [[(u["start"], u["end"], u["text"]) for u in c["utterances"]] for c in calls]
+    # The channel layout changes neither the words nor the timing.
+    assert times["mono"] == times["stereo"] == times["telephone"]

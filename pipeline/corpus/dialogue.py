@@ -111,7 +111,7 @@ class _Builder:
         text, cues = "", []
         for part in parts:
             chunk, label = part if isinstance(part, tuple) else (part, None)
-            if text:
+            if text and chunk[0] not in ",.?!":   # punctuation parts attach to the previous part
                 text += " "
             if label:
                 assert label in CUE_LABELS, label
@@ -248,7 +248,8 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     persists_said = False
     if repeat and rng.random() < PERSISTS_PROB_REPEAT:
         parts.append(rng.choice(P.CUSTOMER_INTRO) + " " + core)
-        parts.append((rng.choice(P.PROBLEM_PERSISTS[reason]), "problem_persists"))
+        parts.append((rng.choice(P.PROBLEM_PERSISTS[reason]).rstrip("."), "problem_persists"))
+        parts.append("," if mood != "calm" else ".")
         persists_said = True
     else:
         parts.append(rng.choice(P.CUSTOMER_INTRO) + " " + core + ("," if mood != "calm" else "."))
@@ -290,15 +291,15 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
                 b.say("customer", "answer", "neutral", [b.pick(answers)])
             else:
                 b.say("customer", "answer", "neutral", [b.pick(answers)])
-        if rng.random() < options.hold_prob:
-            b.say("agent", "hold", "neutral", [b.pick(P.AGENT_HOLD)])
-            lo, hi = options.hold_seconds
-            b.say("agent", "hold_return", "neutral", [b.pick(P.AGENT_HOLD_RETURN)],
-                  hold_before=round(rng.uniform(lo, hi), 2), gap_before=0.0)
         if mood != "calm" and rng.random() < (0.5 if mood == "angry" else 0.2):
             b.say("customer", "vent", "frustrated",
                   [rng.choice(P.FRUSTRATED_OPENER), rng.choice(P.FRUSTRATED_TAIL)])
             b.say("agent", "empathy", "neutral", [b.pick(P.AGENT_EMPATHY)])
+    if rng.random() < options.hold_prob:
+        b.say("agent", "hold", "neutral", [b.pick(P.AGENT_HOLD)])
+        lo, hi = options.hold_seconds
+        b.say("agent", "hold_return", "neutral", [b.pick(P.AGENT_HOLD_RETURN)],
+              hold_before=round(rng.uniform(lo, hi), 2), gap_before=0.0)
 
     # Resolution, driven by the latent outcome. What the agent claims is noisy evidence of it: agents say they
     # fixed things that stay broken, and call real fixes "partial".

@@ -33,10 +33,10 @@ CUSTOMER_GREETING_PREFIX = (
     "Hi {agent_first}.", "Hi, yes.", "Hello.", "Hi there.", "Oh, hi.", "Yeah, hi.", "Good {daypart}.", "Hi, thanks.",
     "", "", "",
 )
-CUSTOMER_INTRO = (
-    "I'm calling because", "I'm calling about", "I've got a problem,", "I was hoping you could help,",
-    "So basically", "I need some help,", "I'm ringing because", "Quick question,", "I wanted to ask about",
-    "The reason I'm calling is",
+CUSTOMER_INTRO = (   # each followed by a clause from PROBLEM_CORE
+    "I'm calling because", "I've got a problem,", "I was hoping you could help,", "So basically",
+    "I need some help,", "I'm ringing because", "Quick question,", "The reason I'm calling is",
+    "It's about my account,", "So, the thing is,",
 )
 
 # ---------------------------------------------------------------- problem statements (neutral facts)
