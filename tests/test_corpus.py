@@ -239,3 +239,21 @@ def test_rendered_calls_agree_with_their_ground_truth(tmp_path):
         times[mode] = [[(u["start"], u["end"], u["text"]) for u in c["utterances"]] for c in calls]
     # The channel layout changes neither the words nor the timing.
     assert times["mono"] == times["stereo"] == times["telephone"]
+
+
+def test_held_out_phrasings_never_appear_in_training_corpora():
+    from pipeline.corpus import generate_calls
+
+    def cue_texts(split):
+        calls = generate_calls(CorpusOptions(calls=1500, seed=21, dialogue=DialogueOptions(phrase_split=split)))
+        spans = {}
+        for call in calls:
+            for u in call.utterances:
+                for c in u.cues:
+                    spans.setdefault(c.label, set()).add(u.text[c.char_start:c.char_end])
+        return spans
+
+    train, heldout = cue_texts("train"), cue_texts("heldout")
+    for label in ("confusion_next_steps", "escalation_request", "agent_deferral"):
+        assert train[label] and heldout[label]
+        assert train[label].isdisjoint(heldout[label]), label

@@ -27,11 +27,18 @@ class Recipe:
 
 
 # Train and eval corpora use different seeds and id prefixes, so no customer, agent or call id is shared.
+# Training recipes never use the held-out phrasings; "eval" corpora mix seen and unseen phrasings (about one in
+# five phrasings of the larger banks is unseen); "eval-unseen" uses only the held-out ones where a bank has them.
+_TRAIN = DialogueOptions(phrase_split="train")
 RECIPES: dict[str, Recipe] = {
-    "train": Recipe("text-only training corpus", CorpusOptions(calls=20_000, seed=1001, id_prefix="tr")),
+    "train": Recipe("text-only training corpus",
+                    CorpusOptions(calls=20_000, seed=1001, id_prefix="tr", dialogue=_TRAIN)),
     "eval": Recipe("text-only held-out corpus", CorpusOptions(calls=5_000, seed=2002, id_prefix="ev")),
+    "eval-unseen": Recipe("text-only held-out corpus in held-out phrasings",
+                          CorpusOptions(calls=5_000, seed=2012, id_prefix="evu",
+                                        dialogue=DialogueOptions(phrase_split="heldout"))),
     "train-audio": Recipe("rendered training calls (mono 16 kHz)",
-                          CorpusOptions(calls=200, seed=1101, id_prefix="tra"), audio=True),
+                          CorpusOptions(calls=200, seed=1101, id_prefix="tra", dialogue=_TRAIN), audio=True),
     "eval-audio": Recipe("rendered held-out calls (mono 16 kHz)",
                          CorpusOptions(calls=100, seed=2202, id_prefix="eva"), audio=True),
     "eval-audio-telephone": Recipe("rendered held-out calls, stereo 8 kHz G.711 telephone channel",

@@ -9,6 +9,7 @@ the renderer realises in audio.
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -84,6 +85,7 @@ class DialogueOptions:
     interruption_prob: float = 0.08
     hold_prob: float = 0.4
     hold_seconds: tuple[float, float] = (3.0, 12.0)
+    phrase_split: str = "all"       # "all", "train" (never the held-out phrasings) or "heldout" (only those)
 
 
 class _Builder:
@@ -98,8 +100,19 @@ class _Builder:
     def fill(self, template: str) -> str:
         return template.format(**self.slots)
 
+    def subset(self, bank, key=lambda template: template):
+        """The part of a bank this corpus may use. Banks of 5+ phrasings are split by a stable hash of each
+        phrasing: about one in five is held out, for corpora that test generalisation to unseen wording."""
+        split = self.options.phrase_split
+        if split == "all" or len(bank) < 5:
+            return bank
+        return _split_cache(tuple(bank), split, key)
+
+    def choose(self, bank) -> str:
+        return self.rng.choice(self.subset(bank))
+
     def pick(self, bank) -> str:
-        return self.fill(self.rng.choice(bank))
+        return self.fill(self.choose(bank))
 
     def say(self, role: str, intent: str, sentiment: str, parts: list, **timing) -> Utterance:
         """parts: strings or (string, cue_label) pairs, joined with spaces."""
@@ -107,7 +120,7 @@ class _Builder:
         rate = self.options.disfluency_customer if role == "customer" else self.options.disfluency_agent
         parts = [p for p in parts if (p[0] if isinstance(p, tuple) else p)]
         if parts and self.rng.random() < rate:
-            parts = [self.rng.choice(P.DISFLUENCY_PREFIX)] + [_decapitalise(parts[0])] + parts[1:]
+            parts = [self.choose(P.DISFLUENCY_PREFIX)] + [_decapitalise(parts[0])] + parts[1:]
         text, cues = "", []
         for part in parts:
             chunk, label = part if isinstance(part, tuple) else (part, None)
@@ -123,6 +136,18 @@ class _Builder:
             utt.gap_before = round(self.rng.uniform(0.15, 0.9), 3)
         self.utterances.append(utt)
         return utt
+
+
+_SPLITS: dict = {}
+
+
+def _split_cache(bank: tuple, split: str, key) -> tuple:
+    cache_key = (bank, split)
+    if cache_key not in _SPLITS:
+        held = tuple(t for t in bank if zlib.crc32(str(key(t)).encode()) % 5 == 0)
+        kept = tuple(t for t in bank if t not in held)
+        _SPLITS[cache_key] = (held or bank[:1]) if split == "heldout" else (kept or bank)
+    return _SPLITS[cache_key]
 
 
 def _decapitalise(part):
@@ -243,20 +268,20 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         parts.append((b.pick(P.PRIOR_CONTACT_FIRST_CALL), "prior_contact"))
     sentiment = {"calm": "neutral", "annoyed": "negative", "angry": "frustrated"}[mood]
     if mood == "angry":
-        parts.append(rng.choice(P.FRUSTRATED_OPENER))
+        parts.append(b.choose(P.FRUSTRATED_OPENER))
     core = b.pick(P.PROBLEM_CORE[reason])
     persists_said = False
     if repeat and rng.random() < PERSISTS_PROB_REPEAT:
-        parts.append(rng.choice(P.CUSTOMER_INTRO) + " " + core)
-        parts.append((rng.choice(P.PROBLEM_PERSISTS[reason]).rstrip("."), "problem_persists"))
+        parts.append(b.choose(P.CUSTOMER_INTRO) + " " + core)
+        parts.append((b.choose(P.PROBLEM_PERSISTS[reason]).rstrip("."), "problem_persists"))
         parts.append("," if mood != "calm" else ".")
         persists_said = True
     else:
-        parts.append(rng.choice(P.CUSTOMER_INTRO) + " " + core + ("," if mood != "calm" else "."))
+        parts.append(b.choose(P.CUSTOMER_INTRO) + " " + core + ("," if mood != "calm" else "."))
     if mood == "annoyed":
-        parts.append(rng.choice(P.NEGATIVE_TAIL))
+        parts.append(b.choose(P.NEGATIVE_TAIL))
     elif mood == "angry":
-        parts.append(rng.choice(P.FRUSTRATED_TAIL))
+        parts.append(b.choose(P.FRUSTRATED_TAIL))
     elif isinstance(parts[-1], str) and parts[-1].endswith(","):
         parts[-1] = parts[-1][:-1] + "."
     b.say("customer", "problem", sentiment, parts)
@@ -267,7 +292,7 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         b.say("agent", "id_check", "neutral", [b.pick(P.AGENT_ID_CHECK)])
         b.say("customer", "id_answer", "neutral", [b.pick(P.CUSTOMER_ID_ANSWER)])
         if rng.random() < 0.5:
-            question = rng.choice(P.AGENT_ID_SECOND)
+            question = b.choose(P.AGENT_ID_SECOND)
             kind = "birth" if "birth" in question else "phone" if "phone" in question else "postcode"
             b.say("agent", "id_check", "neutral", [b.fill(question)])
             b.say("customer", "id_answer", "neutral", [b.pick(P.CUSTOMER_ID_SECOND[kind])])
@@ -279,21 +304,21 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
             else:
                 b.say("customer", "small_talk", "negative", [b.pick(P.SMALL_TALK_CUSTOMER_NEGATIVE)])
             b.say("agent", "small_talk", "neutral", [b.pick(P.SMALL_TALK_AGENT_REPLY)])
-        for question, answers in rng.sample(P.AGENT_DIAGNOSE[reason], rng.choice((1, 1, 2))):
+        for question, answers in rng.sample(b.subset(P.AGENT_DIAGNOSE[reason], key=lambda qa: qa[0]), rng.choice((1, 1, 2))):
             b.say("agent", "diagnose", "neutral", [b.fill(question)])
             if not persists_said and outcome != "resolved" and rng.random() < CUE_PROB["problem_persists"][oi]:
                 b.say("customer", "answer", "negative", [(b.pick(P.PERSISTS_ANSWER), "problem_persists")])
                 persists_said = True
             elif rng.random() < 0.15:
                 b.say("customer", "confused", "confused",
-                      [rng.choice(P.CONFUSED_PREFIX), b.pick(P.CONFUSED_CORE)])
+                      [b.choose(P.CONFUSED_PREFIX), b.pick(P.CONFUSED_CORE)])
                 b.say("agent", "clarify", "neutral", [b.fill(question)])
                 b.say("customer", "answer", "neutral", [b.pick(answers)])
             else:
                 b.say("customer", "answer", "neutral", [b.pick(answers)])
         if mood != "calm" and rng.random() < (0.5 if mood == "angry" else 0.2):
             b.say("customer", "vent", "frustrated",
-                  [rng.choice(P.FRUSTRATED_OPENER), rng.choice(P.FRUSTRATED_TAIL)])
+                  [b.choose(P.FRUSTRATED_OPENER), b.choose(P.FRUSTRATED_TAIL)])
             b.say("agent", "empathy", "neutral", [b.pick(P.AGENT_EMPATHY)])
     if rng.random() < options.hold_prob:
         b.say("agent", "hold", "neutral", [b.pick(P.AGENT_HOLD)])
@@ -332,7 +357,7 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         bank = P.CUSTOMER_REACTION_NEUTRAL if affect == "neutral" else P.CUSTOMER_REACTION_NEGATIVE
         b.say("customer", "reaction", affect, [b.pick(bank)])
     elif mood == "angry":
-        b.say("customer", "reaction", "frustrated", [rng.choice(P.FRUSTRATED_OPENER), rng.choice(P.FRUSTRATED_TAIL)])
+        b.say("customer", "reaction", "frustrated", [b.choose(P.FRUSTRATED_OPENER), b.choose(P.FRUSTRATED_TAIL)])
     else:
         b.say("customer", "reaction", "negative", [b.pick(P.CUSTOMER_REACTION_NEGATIVE)])
     if chance("agent_deferral"):
@@ -350,14 +375,14 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     for intent, label, bank in steps:
         b.say("agent", intent, "neutral", [(b.pick(bank), label)])
         if options.backchannel_prob and rng.random() < options.backchannel_prob:
-            b.say("customer", "backchannel", "neutral", [rng.choice(P.BACKCHANNEL)], backchannel=True, gap_before=0.0)
+            b.say("customer", "backchannel", "neutral", [b.choose(P.BACKCHANNEL)], backchannel=True, gap_before=0.0)
     if chance("confusion_next_steps"):
-        prefix = "" if rng.random() < 0.6 else rng.choice(P.CONFUSED_PREFIX)
-        b.say("customer", "confused", "confused", [prefix, (rng.choice(P.CONFUSION_NEXT_STEPS), "confusion_next_steps")])
+        prefix = "" if rng.random() < 0.6 else b.choose(P.CONFUSED_PREFIX)
+        b.say("customer", "confused", "confused", [prefix, (b.choose(P.CONFUSION_NEXT_STEPS), "confusion_next_steps")])
         b.say("agent", "clarify", "neutral", [b.pick(P.AGENT_CLARIFY)])
     if chance("recap"):
-        summary = rng.choice(P.RECAP_SUMMARY[outcome])
-        b.say("agent", "recap", "neutral", [(rng.choice(P.RECAP).format(summary=summary), "recap")])
+        summary = b.choose(P.RECAP_SUMMARY[outcome])
+        b.say("agent", "recap", "neutral", [(b.choose(P.RECAP).format(summary=summary), "recap")])
 
     # Closing.
     if not short:
@@ -369,7 +394,7 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     b.say("customer", "closing", affect, [b.pick(P.CUSTOMER_CLOSING[affect])])
     b.say("agent", "goodbye", "neutral", [b.pick(P.AGENT_GOODBYE)])
     if not short and rng.random() < 0.6:
-        b.say("customer", "bye", "neutral", [rng.choice(P.CUSTOMER_BYE)], gap_before=round(rng.uniform(0.1, 0.4), 3))
+        b.say("customer", "bye", "neutral", [b.choose(P.CUSTOMER_BYE)], gap_before=round(rng.uniform(0.1, 0.4), 3))
 
     _plan_interruptions(rng, b.utterances, options)
     return b.utterances
