@@ -1,0 +1,472 @@
+"""Call-level features for the callback-risk model, computed from a scored call record (one JSONL dict).
+
+Every feature is a float with a documented neutral default, so a record without sentiment, prosody, word
+timings or ASR words still gives a full vector (never a crash). `FEATURES` lists them with one line each
+(docs/features.md is generated from it: `python -m pipeline.features --markdown`).
+
+What a record needs (all optional except `utterances`, which may be empty):
+- ``utterances``: dicts with ``role`` (agent/customer/unknown), ``start``/``end`` (s), ``text``, ``cues``
+  (dicts with at least ``label``; ``score`` defaults to 1), ``sentiment`` (class -> probability, or a single
+  class name), ``overlap`` / ``interruption`` flags.
+- ``audio.duration_s``, ``transcript.words[].probability``, ``measures`` (call-level prosody/dynamics).
+
+`text_record` builds the same structure from a corpus call's text (ground truth), optionally through a
+simulated ASR error profile and a cue stage run on the (corrupted) text, so a model can be trained on
+thousands of text-mode calls.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from pipeline.types import Cue, Utterance
+from pipeline.vocab import (
+    AGENT_PREVENTIVE_CUES,
+    AGENT_RISK_CUES,
+    CUE_LABELS,
+    CUSTOMER_RISK_CUES,
+    SENTIMENT_LABELS,
+)
+
+Record = Mapping[str, Any]
+
+# Which speaker a cue is expected from; cues from the other role are ignored, "unknown" roles still count.
+CUE_ROLE = {**{label: "customer" for label in CUSTOMER_RISK_CUES},
+            **{label: "agent" for label in AGENT_RISK_CUES + AGENT_PREVENTIVE_CUES}}
+
+CUE_WORDS = {   # plain words for reasons: (when present, when absent)
+    "prior_contact": ("The customer said they had contacted us before about this",
+                      "The customer did not mention an earlier contact"),
+    "problem_persists": ("The customer said the problem is still there", "The customer did not say the problem persists"),
+    "confusion_next_steps": ("The customer was unsure what happens next", "The customer was clear about next steps"),
+    "escalation_request": ("The customer asked to escalate or complain", "The customer did not ask to escalate"),
+    "agent_deferral": ("The agent deferred or hedged (\"I'll have to check\")", "The agent did not defer"),
+    "verify_fix": ("The agent checked that the fix worked", "The agent did not check that the fix worked"),
+    "next_steps_timeframe": ("The agent gave next steps with a time frame",
+                             "The agent gave no time frame for next steps"),
+    "recap": ("The agent recapped the call", "The agent did not recap the call"),
+    "reference_number": ("The agent gave a reference number", "The agent gave no reference number"),
+    "followup_offer": ("The agent offered a follow-up", "The agent did not offer a follow-up"),
+}
+
+
+@dataclass(frozen=True)
+class Feature:
+    name: str
+    description: str
+    default: float          # value when the block it needs is missing
+    group: str              # features of one group explain together (one reason per group)
+    high: str               # plain words when the value is above the training mean
+    low: str                # ... and below it
+
+
+def _cue_features() -> list[Feature]:
+    out = []
+    for label in CUE_LABELS:
+        role = CUE_ROLE[label]
+        on, off = CUE_WORDS[label]
+        out += [
+            Feature(f"cue_{label}", f"1 if a {role} utterance carries the `{label}` cue, else 0", 0.0,
+                    f"cue:{label}", on, off),
+            Feature(f"cue_{label}_count", f"number of {role} utterances carrying `{label}`", 0.0,
+                    f"cue:{label}", on, off),
+            Feature(f"cue_{label}_first", f"when `{label}` first occurs, as a fraction of the call (0 = start); "
+                    "1 when absent", 1.0, f"cue:{label}", on, off),
+        ]
+    return out
+
+
+FEATURES: tuple[Feature, ...] = tuple(_cue_features()) + (
+    Feature("cust_valence_mean", "customer sentiment valence, mean over customer utterances: P(positive) - "
+            "P(negative) - P(frustrated); 0 without sentiment", 0.0, "sentiment:overall",
+            "The customer sounded positive overall", "The customer sounded negative overall"),
+    Feature("cust_valence_trend", "customer valence in the closing third of the call minus the opening third; "
+            "0 when either third has no customer sentiment", 0.0, "sentiment:trend",
+            "The customer's mood improved during the call", "The customer's mood got worse during the call"),
+    Feature("cust_valence_closing", "mean valence of the customer's last two utterances; 0 without sentiment",
+            0.0, "sentiment:closing", "The customer ended the call satisfied", "The customer ended the call unhappy"),
+    Feature("cust_frustrated_share", "mean P(frustrated) over customer utterances; 0 without sentiment", 0.0,
+            "sentiment:overall", "The customer sounded frustrated", "The customer did not sound frustrated"),
+    Feature("cust_frustrated_lines", "customer utterances with P(frustrated) >= 0.5", 0.0, "sentiment:overall",
+            "The customer sounded frustrated", "The customer did not sound frustrated"),
+    Feature("cust_confused_share", "mean P(confused) over customer utterances; 0 without sentiment", 0.0,
+            "sentiment:confused", "The customer sounded confused", "The customer did not sound confused"),
+    Feature("cust_negative_share", "mean P(negative) over customer utterances; 0 without sentiment", 0.0,
+            "sentiment:overall", "The customer sounded unhappy", "The customer did not sound unhappy"),
+    Feature("agent_negative_share", "mean P(negative) + P(frustrated) over agent utterances (\"I can't ...\"); "
+            "0 without sentiment", 0.0, "sentiment:agent",
+            "The agent delivered bad news or sounded negative", "The agent sounded positive"),
+    Feature("log_duration_s", "log(1 + call seconds): audio.duration_s, else the last utterance end; 0 if unknown",
+            0.0, "dynamics:duration", "The call was long", "The call was short"),
+    Feature("customer_talk_share", "customer speaking time / all speaking time; 0.5 without timed roles", 0.5,
+            "dynamics:talk", "The customer did most of the talking", "The agent did most of the talking"),
+    Feature("turns_per_min", "utterances per minute; 0 without times", 0.0, "dynamics:turns",
+            "Many short turns (back-and-forth)", "Few, long turns"),
+    Feature("overlap_share", "share of utterances with overlapping speech; 0 without flags", 0.0,
+            "dynamics:overlap", "The speakers often talked over each other", "Little overlapping speech"),
+    Feature("customer_interruptions", "customer utterances that interrupt the agent", 0.0, "dynamics:overlap",
+            "The customer interrupted the agent", "The customer did not interrupt"),
+    Feature("longest_silence_s", "longest gap between consecutive utterances (holds), seconds; 0 without times",
+            0.0, "dynamics:silence", "The call had a long silence or hold", "No long silences"),
+    Feature("cust_pitch_var", "customer pitch variability (measures.customer_pitch_std_semitones); 0 if absent",
+            0.0, "prosody:pitch", "The customer's voice was agitated (pitch)", "The customer's voice was calm"),
+    Feature("cust_loudness_var", "customer loudness variability (measures.customer_energy_std_db); 0 if absent",
+            0.0, "prosody:loudness", "The customer's loudness varied a lot", "The customer's loudness was steady"),
+    Feature("cust_speech_rate", "customer words per second (measures.customer_speech_rate_wps, else from "
+            "utterance times); 0 if unknown", 0.0, "prosody:rate",
+            "The customer spoke fast", "The customer spoke slowly"),
+    Feature("asr_confidence", "mean ASR word probability (transcript.words); 1 without words", 1.0, "asr",
+            "The transcript is reliable", "The transcript is uncertain (low ASR confidence)"),
+)
+FEATURE_NAMES: tuple[str, ...] = tuple(f.name for f in FEATURES)
+FEATURE_BY_NAME: dict[str, Feature] = {f.name: f for f in FEATURES}
+# Sentiment features that grow as the mood worsens (the others grow as it improves).
+NEGATIVE_AFFECT_FEATURES = ("cust_frustrated_share", "cust_frustrated_lines", "cust_negative_share",
+                            "cust_confused_share", "agent_negative_share")
+# Features that a text-only (corpus ground truth) record cannot carry: leave them out of text-trained models.
+AUDIO_ONLY_FEATURES = ("cust_pitch_var", "cust_loudness_var", "cust_speech_rate", "asr_confidence")
+# measures key -> feature (helper stages write these call-level numbers; absent keys give the default)
+MEASURE_KEYS = {
+    "cust_pitch_var": "customer_pitch_std_semitones",
+    "cust_loudness_var": "customer_energy_std_db",
+    "cust_speech_rate": "customer_speech_rate_wps",
+}
+
+
+@dataclass(frozen=True)
+class FeatureOptions:
+    min_cue_score: float = 0.5        # cues below this confidence are ignored
+    frustrated_threshold: float = 0.5  # P(frustrated) for a "frustrated line"
+    closing_utterances: int = 2        # customer utterances averaged for cust_valence_closing
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_cue_score <= 1 or not 0 < self.frustrated_threshold <= 1 or self.closing_utterances < 1:
+            raise ValueError("feature options out of range")
+
+
+# ---------------------------------------------------------------------------------------------------- records
+
+
+def sentiment_probs(value: Any) -> dict[str, float] | None:
+    """An utterance's sentiment as class -> probability (a bare class name becomes one-hot); None if absent."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        return {label: float(label == value) for label in SENTIMENT_LABELS} if value in SENTIMENT_LABELS else None
+    if isinstance(value, Mapping):
+        probs = {label: float(value.get(label, 0.0) or 0.0) for label in SENTIMENT_LABELS}
+        return probs if any(probs.values()) else None
+    return None
+
+
+def valence(probs: Mapping[str, float]) -> float:
+    return probs["positive"] - probs["negative"] - probs["frustrated"]
+
+
+def _utterances(record: Record) -> list[Mapping[str, Any]]:
+    return [u for u in (record.get("utterances") or []) if isinstance(u, Mapping)]
+
+
+def _time(u: Mapping[str, Any], key: str) -> float | None:
+    value = u.get(key)
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def call_duration(record: Record) -> float | None:
+    audio = record.get("audio") or {}
+    if isinstance(audio, Mapping) and isinstance(audio.get("duration_s"), (int, float)) and audio["duration_s"] > 0:
+        return float(audio["duration_s"])
+    ends = [t for u in _utterances(record) if (t := _time(u, "end")) is not None]
+    return max(ends) if ends else None
+
+
+def _position(record: Record, utts: Sequence[Mapping[str, Any]], index: int, duration: float | None) -> float:
+    """Where utterance `index` starts, as a fraction of the call (by time when known, else by order)."""
+    start = _time(utts[index], "start")
+    if start is not None and duration:
+        return min(1.0, max(0.0, start / duration))
+    return index / max(1, len(utts) - 1) if len(utts) > 1 else 0.0
+
+
+def cue_hits(record: Record, label: str, options: FeatureOptions | None = None) -> list[tuple[int, Mapping[str, Any]]]:
+    """(utterance index, cue dict) for each cue `label` said by its expected role (or an unknown role)."""
+    options = options or FeatureOptions()
+    role = CUE_ROLE[label]
+    hits = []
+    for i, u in enumerate(_utterances(record)):
+        if u.get("role") not in (role, "unknown", None):
+            continue
+        for cue in u.get("cues") or []:
+            if cue.get("label") == label and float(cue.get("score", 1.0)) >= options.min_cue_score:
+                hits.append((i, cue))
+    return hits
+
+
+def call_features(record: Record, options: FeatureOptions | None = None) -> dict[str, float]:
+    """All FEATURES of one call record (missing blocks give each feature's documented default)."""
+    options = options or FeatureOptions()
+    values = {f.name: f.default for f in FEATURES}
+    utts = _utterances(record)
+    duration = call_duration(record)
+
+    for label in CUE_LABELS:
+        hits = cue_hits(record, label, options)
+        indices = sorted({i for i, _ in hits})
+        if indices:
+            values[f"cue_{label}"] = 1.0
+            values[f"cue_{label}_count"] = float(len(indices))
+            values[f"cue_{label}_first"] = _position(record, utts, indices[0], duration)
+
+    _sentiment_features(values, utts, duration, options)
+    _dynamics_features(values, record, utts, duration)
+    return values
+
+
+def _sentiment_features(values: dict[str, float], utts, duration, options: FeatureOptions) -> None:
+    customer = [(i, p) for i, u in enumerate(utts) if u.get("role") == "customer"
+                and (p := sentiment_probs(u.get("sentiment"))) is not None]
+    agent = [p for u in utts if u.get("role") == "agent" and (p := sentiment_probs(u.get("sentiment"))) is not None]
+    if customer:
+        probs = [p for _, p in customer]
+        values["cust_valence_mean"] = float(np.mean([valence(p) for p in probs]))
+        values["cust_frustrated_share"] = float(np.mean([p["frustrated"] for p in probs]))
+        values["cust_confused_share"] = float(np.mean([p["confused"] for p in probs]))
+        values["cust_negative_share"] = float(np.mean([p["negative"] for p in probs]))
+        values["cust_frustrated_lines"] = float(sum(p["frustrated"] >= options.frustrated_threshold for p in probs))
+        values["cust_valence_closing"] = float(np.mean([valence(p) for p in probs[-options.closing_utterances:]]))
+        positions = [_position({}, utts, i, duration) for i, _ in customer]
+        opening = [valence(p) for pos, (_, p) in zip(positions, customer) if pos < 1 / 3]
+        closing = [valence(p) for pos, (_, p) in zip(positions, customer) if pos >= 2 / 3]
+        if opening and closing:
+            values["cust_valence_trend"] = float(np.mean(closing) - np.mean(opening))
+    if agent:
+        values["agent_negative_share"] = float(np.mean([p["negative"] + p["frustrated"] for p in agent]))
+
+
+def _dynamics_features(values: dict[str, float], record: Record, utts, duration) -> None:
+    if duration:
+        values["log_duration_s"] = math.log1p(duration)
+    timed = [(u, s, e) for u in utts if (s := _time(u, "start")) is not None and (e := _time(u, "end")) is not None]
+    talk = {"agent": 0.0, "customer": 0.0}
+    for u, s, e in timed:
+        if u.get("role") in talk:
+            talk[u["role"]] += max(0.0, e - s)
+    if talk["agent"] + talk["customer"] > 0:
+        values["customer_talk_share"] = talk["customer"] / (talk["agent"] + talk["customer"])
+    if timed and duration:
+        values["turns_per_min"] = len(timed) / (duration / 60.0)
+        ordered = sorted(timed, key=lambda t: t[1])
+        furthest, gaps = ordered[0][2], [0.0]
+        for _, s, e in ordered[1:]:
+            gaps.append(s - furthest)
+            furthest = max(furthest, e)
+        values["longest_silence_s"] = max(0.0, max(gaps))
+    if utts:
+        values["overlap_share"] = sum(bool(u.get("overlap")) for u in utts) / len(utts)
+        values["customer_interruptions"] = float(sum(bool(u.get("interruption")) for u in utts
+                                                     if u.get("role") == "customer"))
+    customer_timed = [(u, s, e) for u, s, e in timed if u.get("role") == "customer" and e > s]
+    if customer_timed:
+        words = sum(len(str(u.get("text", "")).split()) for u, _, _ in customer_timed)
+        values["cust_speech_rate"] = words / sum(e - s for _, s, e in customer_timed)
+    measures = record.get("measures") or {}
+    if isinstance(measures, Mapping):
+        for feature, key in MEASURE_KEYS.items():
+            value = measures.get(key)
+            if isinstance(value, (int, float)) and math.isfinite(value):
+                values[feature] = float(value)
+    words = ((record.get("transcript") or {}).get("words") or []) if isinstance(record.get("transcript"), Mapping) else []
+    probs = [float(w["probability"]) for w in words if isinstance(w, Mapping) and "probability" in w]
+    if probs:
+        values["asr_confidence"] = float(np.mean(probs))
+
+
+def feature_matrix(records: Iterable[Record], names: Sequence[str] = FEATURE_NAMES,
+                   options: FeatureOptions | None = None) -> np.ndarray:
+    """(n_calls, len(names)) float array, columns in `names` order."""
+    unknown = [n for n in names if n not in FEATURE_BY_NAME]
+    if unknown:
+        raise ValueError(f"unknown feature(s): {', '.join(unknown)}")
+    rows = []
+    for record in records:
+        values = call_features(record, options)
+        rows.append([values[n] for n in names])
+    return np.asarray(rows, dtype=float).reshape(len(rows), len(names))
+
+
+# --------------------------------------------------------------------------------------------------- evidence
+
+
+def _evidence(utts, i: int) -> dict[str, Any]:
+    u = utts[i]
+    return {"utterance": i, "start": _time(u, "start"), "end": _time(u, "end"), "text": str(u.get("text", ""))}
+
+
+def feature_evidence(record: Record, group: str, high: bool, limit: int = 3,
+                     options: FeatureOptions | None = None) -> list[dict[str, Any]]:
+    """The utterances that carry a feature group's value in this call (at most `limit`, in time order).
+
+    Cue groups point at the utterances with the cue (none when it is absent: an absence has no moment);
+    sentiment groups at the customer's (or agent's) most telling utterances: the most positive ones when `high`
+    (a high-valence reason), else the most negative; overlap at interruptions; other groups at nothing."""
+    utts = _utterances(record)
+    kind, _, name = group.partition(":")
+    chosen: list[int] = []
+    if kind == "cue":
+        chosen = sorted({i for i, _ in cue_hits(record, name, options)})[:limit]
+    elif kind == "sentiment":
+        role = "agent" if name == "agent" else "customer"
+        scored = [(i, p) for i, u in enumerate(utts) if u.get("role") == role
+                  and (p := sentiment_probs(u.get("sentiment"))) is not None]
+        if name == "closing":
+            scored = scored[-(options or FeatureOptions()).closing_utterances:]
+        key = {"confused": lambda p: p["confused"], "agent": lambda p: p["negative"] + p["frustrated"]}.get(
+            name, lambda p: -valence(p) if not high else valence(p))
+        ranked = sorted(scored, key=lambda ip: -key(ip[1]))
+        chosen = sorted(i for i, p in ranked[:limit] if key(p) > 0.25)
+    elif group == "dynamics:overlap":
+        chosen = [i for i, u in enumerate(utts) if u.get("interruption") or u.get("overlap")][:limit]
+    return [_evidence(utts, i) for i in chosen]
+
+
+# --------------------------------------------------------------------------------------- text-mode records
+
+
+@dataclass(frozen=True)
+class AsrErrorProfile:
+    """Word errors to simulate on ground-truth text, as rates per reference word (measured on audio: see
+    docs/risk_model.md). Substitutions draw a word from the same call, the commonest real confusion kind."""
+
+    deletion_rate: float = 0.0
+    substitution_rate: float = 0.0
+    insertion_rate: float = 0.0
+
+    def __post_init__(self) -> None:
+        rates = (self.deletion_rate, self.substitution_rate, self.insertion_rate)
+        if any(r < 0 for r in rates) or self.deletion_rate + self.substitution_rate > 1:
+            raise ValueError("ASR error rates must be >= 0 and deletion + substitution <= 1")
+
+    @property
+    def wer(self) -> float:
+        return self.deletion_rate + self.substitution_rate + self.insertion_rate
+
+
+def corrupt_words(words: Sequence[str], profile: AsrErrorProfile, rng: random.Random,
+                  pool: Sequence[str]) -> tuple[list[str], list[bool]]:
+    """(new words, for each input word whether it survived unchanged)."""
+    out, kept = [], []
+    for word in words:
+        u = rng.random()
+        if u < profile.deletion_rate:
+            kept.append(False)
+        elif u < profile.deletion_rate + profile.substitution_rate:
+            out.append(rng.choice(pool) if pool else word)
+            kept.append(out[-1] == word)
+        else:
+            out.append(word)
+            kept.append(True)
+        if profile.insertion_rate and rng.random() < profile.insertion_rate and pool:
+            out.append(rng.choice(pool))
+    return out, kept
+
+
+# A cue stage annotates utterances in place (fills .cues, and .sentiment / .prosody when it can).
+CueStage = Callable[[list[Utterance]], None]
+SPEECH_WORDS_PER_S = 2.7      # text-mode timing: typical conversational rate ...
+TURN_GAP_S = 0.4              # ... and pause between turns
+
+
+def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr: AsrErrorProfile | None = None,
+                seed: int = 0, gold_sentiment: bool = True) -> dict[str, Any]:
+    """A record-like dict from a corpus call (calls.jsonl): utterances with role and (possibly corrupted) text,
+    times estimated from word counts (or the rendered times when present), cues from `cue_stage` run on that
+    text, or the corpus's own cue labels when `cue_stage` is None (a stand-in that drops a cue whose words the
+    simulated ASR mangled). Sentiment is the corpus label one-hot when `gold_sentiment` and the stage left none."""
+    rng = random.Random(f"{call.get('call_id', '')}:{seed}")
+    profile = asr or AsrErrorProfile()
+    source = list(call.get("utterances") or [])
+    pool = [w for u in source for w in str(u.get("text", "")).split()]
+    holds = {h.get("before_utterance"): float(h.get("seconds", 0.0)) for h in call.get("holds") or []}
+    utterances: list[Utterance] = []
+    gold_cues: list[list[Cue]] = []
+    clock, word_index = 0.0, 0
+    for i, src in enumerate(source):
+        words, kept = corrupt_words(str(src.get("text", "")).split(), profile, rng, pool)
+        text = " ".join(words)
+        start, end = src.get("start"), src.get("end")
+        if start is None or end is None:
+            start = clock + TURN_GAP_S + holds.get(i, 0.0)
+            end = start + max(0.3, len(words) / SPEECH_WORDS_PER_S)
+        clock = max(clock, float(end))
+        utt = Utterance(speaker=str(src.get("speaker", src.get("role", ""))), role=str(src.get("role", "unknown")),
+                        start=float(start), end=float(end), text=text,
+                        word_indices=(word_index, word_index + max(0, len(words) - 1)),
+                        overlap=bool(src.get("overlap")), interruption=False)
+        word_index += len(words)
+        utterances.append(utt)
+        gold_cues.append([_surviving_gold_cue(c, str(src.get("text", "")), kept, utt) for c in src.get("cues") or []])
+    if cue_stage is not None:
+        cue_stage(utterances)
+    else:
+        for utt, cues in zip(utterances, gold_cues):
+            utt.cues = [c for c in cues if c is not None]
+    if gold_sentiment:
+        for utt, src in zip(utterances, source):
+            if utt.sentiment is None:
+                utt.sentiment = sentiment_probs(src.get("sentiment"))
+    duration = clock + TURN_GAP_S if utterances else 0.0
+    return {
+        "call_id": call.get("call_id"),
+        "customer_id": call.get("customer_id"),
+        "status": "ok",
+        "audio": {"duration_s": round(duration, 3)},
+        "utterances": [utterance_dict(u) for u in utterances],
+        "measures": {},
+    }
+
+
+def _surviving_gold_cue(cue: Mapping[str, Any], text: str, kept: Sequence[bool], utt: Utterance) -> Cue | None:
+    lo, hi = int(cue.get("char_start", 0)), int(cue.get("char_end", len(text)))
+    spans = [m.span() for m in re.finditer(r"\S+", text)]
+    inside = [k for (s, e), k in zip(spans, kept) if s < hi and e > lo]
+    if inside and sum(inside) < 0.5 * len(inside):
+        return None   # most of the cue's words were lost to ASR errors
+    return Cue(label=str(cue["label"]), score=1.0, char_start=lo, char_end=hi, start=utt.start, end=utt.end,
+               evidence=text[lo:hi], method="gold")
+
+
+def utterance_dict(u: Utterance) -> dict[str, Any]:
+    return {
+        "speaker": u.speaker, "role": u.role, "start": round(u.start, 3), "end": round(u.end, 3), "text": u.text,
+        "overlap": u.overlap, "interruption": u.interruption,
+        "cues": [{"label": c.label, "score": c.score, "char_start": c.char_start, "char_end": c.char_end,
+                  "start": c.start, "end": c.end, "evidence": c.evidence, "method": c.method} for c in u.cues],
+        "sentiment": u.sentiment, "prosody": u.prosody,
+    }
+
+
+def features_markdown() -> str:
+    lines = ["# Call-level features (generated by `python -m pipeline.features --markdown`)", "",
+             "Computed by `pipeline.features.call_features(record)` from one scored call record. A missing block "
+             "(no sentiment, no times, no `measures`, no ASR words) gives the default shown, never an error. "
+             "Cue features count only the role that is expected to say the cue (customer risk cues from the "
+             "customer; agent deferral and preventive behaviours from the agent); utterances with role "
+             "`unknown` count for either.", "", "| feature | default | description |", "|---|---|---|"]
+    lines += [f"| `{f.name}` | {f.default:g} | {f.description} |" for f in FEATURES]
+    lines += ["", f"Left out of text-trained models (a text record cannot carry them): "
+              f"{', '.join(f'`{n}`' for n in AUDIO_ONLY_FEATURES)}.", ""]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--markdown" in sys.argv:
+        print(features_markdown(), end="")

@@ -1,0 +1,190 @@
+"""The callback-risk estimator: sklearn contract, JSON persistence, grouped CV, calibration, reasons, CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+import pipeline.risk as risk_module
+from pipeline.cli import main
+from pipeline.corpus import CorpusOptions, write_corpus
+from pipeline.corpus.io import read_calls
+from pipeline.features import text_record
+from pipeline.risk import (
+    CallbackRiskModel,
+    RiskOptions,
+    expected_calibration_error,
+    grouped_cv_predictions,
+    risk_band,
+)
+
+
+def synthetic(n=3000, seed=0, d=4):
+    """Features with a known logistic truth, plus customer groups of ~3 calls each."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, d))
+    true_p = 1 / (1 + np.exp(-(X @ np.array([1.2, -0.8, 0.5, 0.0][:d]) - 0.7)))
+    y = (rng.random(n) < true_p).astype(int)
+    groups = rng.integers(0, n // 3, size=n)
+    return X, y, groups, true_p
+
+
+def test_sklearn_estimator_checks_pass():
+    failed = [r["check_name"] for r in check_estimator(CallbackRiskModel(), on_fail=None) if r["status"] == "failed"]
+    assert failed == []
+
+
+def test_clone_params_pipeline_and_cross_validation():
+    X, y, groups, _ = synthetic(900)
+    model = CallbackRiskModel(C=0.5, calibration="sigmoid")
+    assert clone(model).get_params() == model.get_params()
+    assert model.set_params(C=2.0).C == 2.0
+    scores = cross_val_score(make_pipeline(StandardScaler(), model), X, y, groups=groups, cv=GroupKFold(3),
+                             scoring="roc_auc")
+    assert scores.min() > 0.7
+    with pytest.raises(ValueError, match="calibration"):
+        CallbackRiskModel(calibration="platt").fit(X, y)
+
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_numpy_scoring_matches_sklearns_calibrated_classifier(method):
+    X, y, groups, _ = synthetic(1200, seed=1)
+    model = CallbackRiskModel(calibration=method).fit(X, y, groups=groups)
+    splits = list(GroupKFold(5).split(X, y, groups))
+    reference = CalibratedClassifierCV(
+        Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(max_iter=2000))]),
+        method=method, ensemble=False, cv=splits).fit(X, y)
+    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-9)
+
+
+def test_json_round_trip_gives_identical_probabilities_and_needs_no_pickle(tmp_path):
+    X, y, groups, _ = synthetic(800, seed=2)
+    names = ["cue_recap", "cue_verify_fix", "cust_valence_mean", "log_duration_s"]
+    model = CallbackRiskModel(feature_names=names).fit(X, y, groups=groups)
+    path = tmp_path / "model.json"
+    model.save(path)
+    data = json.loads(path.read_text())               # plain JSON, readable without this package
+    assert data["feature_names"] == names and data["params"]["calibrator"]["method"] == "isotonic"
+    loaded = CallbackRiskModel.load(path)
+    assert np.array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    assert loaded.get_params() == model.get_params()
+    source = Path(risk_module.__file__).read_text()
+    assert "pickle" not in source and "joblib" not in source
+    path.write_text(json.dumps({**data, "format": "something-else"}))
+    with pytest.raises(ValueError, match="not a callrisk-risk-model"):
+        CallbackRiskModel.load(path)
+    path.write_text(json.dumps({**data, "feature_names": ["cue_recap", "no_such_feature", "a", "b"]}))
+    with pytest.raises(ValueError, match="no_such_feature"):
+        CallbackRiskModel.load(path)
+
+
+def test_grouped_cross_validation_never_shares_a_customer():
+    X, y, groups, _ = synthetic(600, seed=3)
+    prob, splits = grouped_cv_predictions(CallbackRiskModel(calibration="sigmoid"), X, y, groups, folds=5)
+    assert len(splits) == 5 and not np.isnan(prob).any()
+    for train, test in splits:
+        assert not set(groups[train]) & set(groups[test])
+    model = CallbackRiskModel()
+    for train, test in model._splits(X, y, groups):     # the calibration folds inside fit, too
+        assert not set(groups[train]) & set(groups[test])
+
+
+@pytest.mark.parametrize("method", ["isotonic", "sigmoid"])
+def test_probabilities_are_calibrated_on_held_out_synthetic_data(method):
+    X, y, groups, _ = synthetic(6000, seed=4)
+    Xt, yt, _, true_p = synthetic(6000, seed=5)
+    prob = CallbackRiskModel(calibration=method).fit(X, y, groups=groups).predict_proba(Xt)[:, 1]
+    assert expected_calibration_error(yt, prob) < 0.03
+    assert np.mean(np.abs(prob - true_p)) < 0.05
+    assert expected_calibration_error(yt, np.clip(prob * 1.6, 0, 1)) > 0.08   # the metric sees miscalibration
+
+
+def test_risk_bands():
+    assert [risk_band(p, (0.2, 0.4)) for p in (0.0, 0.19, 0.2, 0.39, 0.4, 1.0)] == \
+        ["low", "low", "medium", "medium", "high", "high"]
+    with pytest.raises(ValueError):
+        RiskOptions(band_thresholds=(0.5, 0.3))
+
+
+@pytest.fixture(scope="module")
+def text_corpus(tmp_path_factory):
+    """A small text-mode corpus, its scored records (text_record) and labels from `callrisk label`."""
+    root = tmp_path_factory.mktemp("corpus")
+    write_corpus(root, CorpusOptions(calls=500, seed=9, id_prefix="trk"))
+    calls = read_calls(root / "calls.jsonl")
+    with open(root / "scores.jsonl", "w") as f:
+        for call in calls:
+            f.write(json.dumps(text_record(call)) + "\n")
+        f.write(json.dumps({"call_id": "broken", "status": "error", "error": {"type": "x", "message": "y"}}) + "\n")
+    assert main(["label", str(root / "metadata.csv"), "-o", str(root / "labels.csv"), "--window", "14"]) == 0
+    return root
+
+
+def test_explain_gives_band_and_reasons_pointing_at_utterances(text_corpus):
+    from pipeline.features import FEATURE_NAMES, AUDIO_ONLY_FEATURES, feature_matrix
+
+    calls = read_calls(text_corpus / "calls.jsonl")
+    records = [text_record(c) for c in calls]
+    names = [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
+    y = np.array([c["callback"]["14"] for c in calls], dtype=int)
+    model = CallbackRiskModel(feature_names=names, calibration="sigmoid").fit(
+        feature_matrix(records, names), y, groups=[c["customer_id"] for c in calls])
+    options = RiskOptions(band_thresholds=(0.2, 0.4), top_reasons=3)
+    pointed = 0
+    for record in records[:60]:
+        out = model.explain(record, options)
+        assert out["band"] == risk_band(out["risk"], (0.2, 0.4))
+        assert out["risk"] == pytest.approx(model.score_records([record])[0], abs=1e-6)
+        assert 1 <= len(out["reasons"]) <= 3
+        sign = 1 if out["risk"] >= model.training_["positive_rate"] else -1
+        weights = [r["weight"] for r in out["reasons"]]
+        assert all(sign * w > 0 for w in weights) and weights == sorted(weights, key=lambda w: -sign * w)
+        for reason in out["reasons"]:
+            assert reason["text"] and reason["feature"] in names
+            for ev in reason["evidence"]:
+                utterance = record["utterances"][ev["utterance"]]
+                assert (ev["start"], ev["end"], ev["text"]) == (utterance["start"], utterance["end"], utterance["text"])
+                if reason["feature"].startswith("cue_"):
+                    label = reason["feature"][4:].removesuffix("_count").removesuffix("_first")
+                    assert label in {c["label"] for c in utterance["cues"]}
+                pointed += 1
+    assert pointed > 30
+
+
+def test_cli_train_then_evaluate_end_to_end(text_corpus, tmp_path, capsys):
+    scores, labels = str(text_corpus / "scores.jsonl"), str(text_corpus / "labels.csv")
+    out_a, out_b = tmp_path / "a", tmp_path / "b"
+    assert main(["train", scores, labels, "-o", str(out_a), "--window", "14", "--folds", "3",
+                 "--text-features"]) == 0
+    # Raw metadata works as LABELS too (labelled on the fly); sigmoid calibration for the second model.
+    assert main(["train", scores, str(text_corpus / "metadata.csv"), "-o", str(out_b), "--window", "14",
+                 "--folds", "3", "--calibration", "sigmoid"]) == 0
+    assert (out_a / "reliability.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    card = (out_a / "MODEL_CARD.md").read_text()
+    model = CallbackRiskModel.load(out_a / "model.json")
+    meta = model.metadata_
+    assert meta["window_days"] == 14 and meta["dropped"]["failed_records"] == 1
+    assert f"{meta['calls']} labelled calls from {meta['customers']} customers" in card
+    assert "retrain" in card.lower() and "ROC-AUC" in card
+    assert 0.6 < meta["cv"]["metrics"]["roc_auc"] < 1 and meta["cv"]["metrics"]["ece"] < 0.1
+    cv = (out_a / "cv_predictions.csv").read_text().splitlines()
+    assert len(cv) == meta["calls"] + 1
+    capsys.readouterr()
+    table = tmp_path / "table.csv"
+    assert main(["evaluate", scores, labels, "--model", str(out_a), "--model", str(out_b / "model.json"),
+                 "--csv", str(table)]) == 0
+    printed = capsys.readouterr().out
+    assert str(out_a) in printed and str(out_b / "model.json") in printed and "roc_auc" in printed
+    rows = table.read_text().splitlines()
+    assert len(rows) == 3 and rows[0].startswith("model,window_days,n,")
+    assert main(["evaluate", scores, labels, "--model", str(tmp_path / "missing.json")]) == 2
