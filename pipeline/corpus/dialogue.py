@@ -119,13 +119,16 @@ class _Builder:
         assert sentiment in SENTIMENT_LABELS, sentiment
         rate = self.options.disfluency_customer if role == "customer" else self.options.disfluency_agent
         parts = [p for p in parts if (p[0] if isinstance(p, tuple) else p)]
-        if parts and self.rng.random() < rate:
+        if parts and intent in DISFLUENT_INTENTS and not _starts_with_interjection(parts[0]) \
+                and self.rng.random() < rate:
             parts = [self.choose(P.DISFLUENCY_PREFIX)] + [_decapitalise(parts[0])] + parts[1:]
         text, cues = "", []
         for part in parts:
             chunk, label = part if isinstance(part, tuple) else (part, None)
             if text and chunk[0] not in ",.?!":   # punctuation parts attach to the previous part
                 text += " "
+            if text.endswith((".", "?", "!")) and chunk[:1].islower():   # a new sentence
+                chunk = chunk[0].upper() + chunk[1:]
             if label:
                 assert label in CUE_LABELS, label
                 cues.append(CueSpan(label, len(text), len(text) + len(chunk)))
@@ -138,6 +141,18 @@ class _Builder:
         return utt
 
 
+# Where people hesitate; greetings, goodbyes and backchannels stay clean.
+DISFLUENT_INTENTS = {"problem", "answer", "id_answer", "confused", "reaction", "closing", "escalation", "vent",
+                     "diagnose", "fix", "partial", "cannot", "deferral", "clarify", "id_check"}
+_INTERJECTIONS = {"oh", "yeah", "yes", "yep", "no", "nope", "okay", "right", "um", "uh", "er", "hmm", "well", "mm-hm",
+                  "uh-huh", "sure", "so", "look", "honestly", "seriously", "wait", "hang", "sorry"}
+
+
+def _starts_with_interjection(part) -> bool:
+    chunk = part[0] if isinstance(part, tuple) else part
+    return chunk.split(" ", 1)[0].rstrip(",.?!").lower() in _INTERJECTIONS
+
+
 _SPLITS: dict = {}
 
 
@@ -148,6 +163,17 @@ def _split_cache(bank: tuple, split: str, key) -> tuple:
         kept = tuple(t for t in bank if t not in held)
         _SPLITS[cache_key] = (held or bank[:1]) if split == "heldout" else (kept or bank)
     return _SPLITS[cache_key]
+
+
+def _positive_parts(b: _Builder) -> list[str]:
+    core = b.choose(P.POSITIVE_CORE)
+    tail = b.choose(P.POSITIVE_TAIL)
+    return [b.choose(P.POSITIVE_OPENER), core + ("," if tail else "."), tail]
+
+
+def _after_opener(clause: str, mood: str) -> str:
+    """An angry opener ("Look," / "I'm sorry but") runs straight into the clause."""
+    return _decapitalise(clause) if mood == "angry" else clause
 
 
 def _decapitalise(part):
@@ -272,12 +298,12 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     core = b.pick(P.PROBLEM_CORE[reason])
     persists_said = False
     if repeat and rng.random() < PERSISTS_PROB_REPEAT:
-        parts.append(b.choose(P.CUSTOMER_INTRO) + " " + core)
+        parts.append(_after_opener(b.choose(P.CUSTOMER_INTRO) + " " + core, mood))
         parts.append((b.choose(P.PROBLEM_PERSISTS[reason]).rstrip("."), "problem_persists"))
         parts.append("," if mood != "calm" else ".")
         persists_said = True
     else:
-        parts.append(b.choose(P.CUSTOMER_INTRO) + " " + core + ("," if mood != "calm" else "."))
+        parts.append(_after_opener(b.choose(P.CUSTOMER_INTRO) + " " + core, mood) + ("," if mood != "calm" else "."))
     if mood == "annoyed":
         parts.append(b.choose(P.NEGATIVE_TAIL))
     elif mood == "angry":
@@ -351,7 +377,8 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         b.say("agent", "verify", "neutral", [(b.pick(P.VERIFY_FIX[reason]), "verify_fix")])
     if outcome == "resolved":
         if rng.random() < 0.7:
-            b.say("customer", "verified", "positive", [b.pick(P.CUSTOMER_VERIFIED)])
+            b.say("customer", "verified", "positive",
+                  [b.pick(P.CUSTOMER_VERIFIED)] if rng.random() < 0.4 else _positive_parts(b))
     elif outcome == "partial" or (outcome == "escalated" and mood == "calm"):
         affect = rng.choice(("neutral", "negative"))
         bank = P.CUSTOMER_REACTION_NEUTRAL if affect == "neutral" else P.CUSTOMER_REACTION_NEGATIVE
@@ -391,7 +418,10 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     if mood == "angry" and outcome != "resolved":
         weights = {**weights, "frustrated": weights.get("frustrated", 0) + 0.3}
     affect = rng.choices(list(weights), weights=list(weights.values()))[0]
-    b.say("customer", "closing", affect, [b.pick(P.CUSTOMER_CLOSING[affect])])
+    closing = [b.pick(P.CUSTOMER_CLOSING[affect])]
+    if affect == "positive" and rng.random() < 0.5:
+        closing = ["No, that's everything.", *_positive_parts(b)]
+    b.say("customer", "closing", affect, closing)
     b.say("agent", "goodbye", "neutral", [b.pick(P.AGENT_GOODBYE)])
     if not short and rng.random() < 0.6:
         b.say("customer", "bye", "neutral", [b.choose(P.CUSTOMER_BYE)], gap_before=round(rng.uniform(0.1, 0.4), 3))

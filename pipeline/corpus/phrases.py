@@ -131,7 +131,7 @@ PRIOR_CONTACT = (
     "I was on the phone with you {prev_when} about the same thing.",
     "I called in {prev_when} and they gave me reference {prev_ref}.",
     "your colleague told me {prev_when} that it would be fixed.",
-    "I've been through all this already {prev_when}.",
+    "I went through all of this with you {prev_when}.",
     "I phoned {prev_when}, same problem.",
     "I had a call with one of your agents {prev_when}.",
 )
@@ -151,11 +151,12 @@ PROBLEM_PERSISTS = {
     "cancellation": ("and I'm still being billed.", "and the account is still open.", "and it still hasn't been cancelled."),
 }
 PERSISTS_ANSWER = (   # in answer to a diagnostic question
-    "Yes, I've restarted it twice and it's still doing it.",
-    "I tried that already, it's still the same.",
-    "Yeah, I did all that, the problem is still there.",
-    "I've tried everything, it keeps happening.",
-    "I did that last time and it came back.",
+    "Well, whatever I do, the problem is still there.",
+    "It's still the same as before, nothing has changed.",
+    "Look, it keeps happening, that's the whole point.",
+    "The thing is, it's still not fixed.",
+    "I've tried everything already and it's still the same.",
+    "It came back again after last time.",
 )
 CONFUSION_NEXT_STEPS = (
     "So when will I hear back?",
@@ -170,6 +171,12 @@ CONFUSION_NEXT_STEPS = (
     "Sorry, what am I meant to do now?",
     "So how will I know when it's done?",
     "Hang on, when exactly will that happen?",
+    "So is someone going to ring me, or do I wait for an email?",
+    "And if it doesn't work, what do I do then?",
+    "So should I just wait, or call again?",
+    "How long do I give it before I chase it up?",
+    "Do I need to do something on my end, or is that it?",
+    "Sorry, I missed that, when is it happening?",
 )
 CONFUSED_PREFIX = ("Sorry,", "Um, sorry,", "Hang on,", "Wait,", "Sorry, I'm a bit lost,", "Hmm,", "", "")
 CONFUSED_CORE = (   # confusion that is not about next steps (no cue)
@@ -177,6 +184,10 @@ CONFUSED_CORE = (   # confusion that is not about next steps (no cue)
     "is that the account number or the customer number?", "where do I find that?", "which button is that?",
     "I don't know what that means.", "do you mean the app or the website?", "can you say that again?",
     "I'm confused, is that the same thing?", "what's a reference number?", "I don't see that option anywhere.",
+    "I thought that was already done?", "does that mean it's cancelled or not?", "I'm not sure which one you mean.",
+    "so is it my fault or yours?", "what's the difference between the two?", "I've lost track of what we did.",
+    "why would it say that?", "does that include the fee or not?", "which email, the old one or the new one?",
+    "I'm not following, sorry.", "where would I see that?",
 )
 ESCALATION_REQUEST = (
     "I want to speak to a manager.",
@@ -414,6 +425,16 @@ CUSTOMER_POSITIVE = (
     "Oh great, thank you!", "That's brilliant, thanks so much.", "Perfect, that's really helpful.",
     "Lovely, thank you.", "Oh, that's great news.", "Fantastic, I appreciate it.", "Thanks, you've been really helpful.",
 )
+
+# Composed positive customer lines (opener + core + tail): thanks and relief come in many forms.
+POSITIVE_OPENER = ("Oh great,", "Brilliant,", "Oh, lovely,", "Perfect,", "Fantastic,", "Oh wow,", "Great,",
+                   "Oh, that's a relief,", "Amazing,", "Wonderful,", "Oh good,", "Excellent,")
+POSITIVE_CORE = ("that's really helpful", "that's exactly what I needed", "you've made my day",
+                 "I really appreciate that", "that's so much better", "that's sorted it", "that's great news",
+                 "you've been a star", "I'm really pleased with that", "that was much easier than I expected",
+                 "that's a weight off my mind", "I'm so glad that's fixed")
+POSITIVE_TAIL = ("thank you so much.", "thanks a lot.", "cheers.", "thanks for your help.", "I appreciate it.",
+                 "thank you!", "you've been really kind.", "thanks for sorting it out.", "")
 
 # ---------------------------------------------------------------- closing
 AGENT_ANYTHING_ELSE = (
