@@ -39,12 +39,17 @@ def generate_calls(options: CorpusOptions) -> list[CallPlan]:
     rng = random.Random(f"callrisk-issues:{options.seed}")
     start = datetime.fromisoformat(options.world.start_date)
     reasons_used: dict[str, set[str]] = {}
+    saturated: set[str] = set()
     calls: list[CallPlan] = []
     issue_no = 0
     while len(calls) < options.calls:
         customer = rng.choice(world.customers)
         used = reasons_used.setdefault(customer.id, set())
-        if len(used) >= options.world.max_issues_per_customer:
+        if len(used) >= min(options.world.max_issues_per_customer, len(REASONS)):
+            saturated.add(customer.id)
+            if len(saturated) == len(world.customers):
+                raise ValueError("every customer already has the maximum number of issues: raise "
+                                 "WorldOptions.customers_per_call or max_issues_per_customer")
             continue
         free = [r for r in REASONS if r not in used]
         reason = rng.choices(free, weights=[REASON_WEIGHTS[r] for r in free])[0]
