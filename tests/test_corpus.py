@@ -159,6 +159,12 @@ def test_cli_writes_a_corpus(tmp_path, capsys):
     calls = read_calls(tmp_path / "c" / "calls.jsonl")
     assert len(calls) >= 50 and json.loads((tmp_path / "c" / "corpus.json").read_text())["options"]["seed"] == 5
     assert main(["corpus", "--out", str(tmp_path / "d"), "--calls", "5", "--stereo"]) == 2
+    # A recipe fixes seed, prefix and phrasing split; --calls shrinks it for the test.
+    assert main(["corpus", "--recipe", "eval-unseen", "--calls", "40", "--out", str(tmp_path / "r")]) == 0
+    manifest = json.loads((tmp_path / "r" / "corpus.json").read_text())
+    assert manifest["recipe"] == "eval-unseen" and manifest["options"]["seed"] == 2012
+    assert manifest["options"]["dialogue"]["phrase_split"] == "heldout"
+    assert all(r["call_id"].startswith("evu-") for r in read_calls(tmp_path / "r" / "calls.jsonl"))
 
 
 # ----------------------------------------------------------------------------------------------- audio (slow)

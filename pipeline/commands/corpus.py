@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
     s = manifest["summary"]
     print(f"wrote {s['calls']} calls ({s['repeat_calls']} repeats, {s['customers']} customers) to {args.out} "
           f"in {time.time() - started:.1f} s; callback rate 30 d {s['callback_rate']['30']:.3f}, "
-          f"best AUC 30 d {s['best_auc']['30']:.3f}")
+          f"best AUC 30 d {s['best_auc']['30'] if s['best_auc']['30'] is not None else 'n/a'}")
     if manifest.get("render_stats"):
         r = manifest["render_stats"]
         print(f"audio: {r['audio_seconds']:.0f} s rendered in {r['wall_seconds']:.0f} s "

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import math
 import os
 from collections import Counter
 from dataclasses import asdict
@@ -171,6 +172,11 @@ def best_auc(calls: str | os.PathLike | Iterable[dict[str, Any]], window: int | 
     return auc([r["true_callback_prob"][key] for r in records], [bool(r["callback"][key]) for r in records])
 
 
+def _finite(value: float) -> float | None:
+    """JSON has no NaN: a window without both classes has no AUC."""
+    return None if math.isnan(value) else round(value, 4)
+
+
 def summary(plans: list[CallPlan]) -> dict[str, Any]:
     """Corpus statistics written into corpus.json."""
     records = [{"true_callback_prob": p.true_callback_prob, "callback": p.callback} for p in plans]
@@ -185,7 +191,7 @@ def summary(plans: list[CallPlan]) -> dict[str, Any]:
         "outcomes": {o: sum(1 for p in plans if p.outcome == o) for o in OUTCOMES},
         "callback_rate": {str(w): round(sum(p.callback[str(w)] for p in plans) / max(1, len(plans)), 4)
                           for w in CALLBACK_WINDOWS_DAYS},
-        "best_auc": {str(w): round(best_auc(records, w), 4) for w in CALLBACK_WINDOWS_DAYS},
+        "best_auc": {str(w): _finite(best_auc(records, w)) for w in CALLBACK_WINDOWS_DAYS},
         "utterances": sum(sentiments.values()),
         "sentiments": dict(sorted(sentiments.items())),
         "cues": dict(sorted(cues.items())),
