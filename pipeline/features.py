@@ -8,7 +8,8 @@ What a record needs (all optional except `utterances`, which may be empty):
 - ``utterances``: dicts with ``role`` (agent/customer/unknown), ``start``/``end`` (s), ``text``, ``cues``
   (dicts with at least ``label``; ``score`` defaults to 1), ``sentiment`` (class -> probability, or a single
   class name), ``overlap`` / ``interruption`` flags.
-- ``audio.duration_s``, ``transcript.words[].probability``, ``measures`` (call-level prosody/dynamics).
+- ``audio.duration_s``, ``transcript.words[].probability``, utterance ``prosody`` (pitch_var_st, loudness_dbfs,
+  speaking_rate_wps from pipeline.prosody). Conversation dynamics are computed from the utterances themselves.
 
 `text_record` builds the same structure from a corpus call's text (ground truth), optionally through a
 simulated ASR error profile and a cue stage run on the (corrupted) text, so a model can be trained on
@@ -26,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.types import Cue, Utterance
+from pipeline.types import Cue, Utterance, Word
 from pipeline.vocab import (
     AGENT_PREVENTIVE_CUES,
     AGENT_RISK_CUES,
@@ -115,12 +116,14 @@ FEATURES: tuple[Feature, ...] = tuple(_cue_features()) + (
             "The customer interrupted the agent", "The customer did not interrupt"),
     Feature("longest_silence_s", "longest gap between consecutive utterances (holds), seconds; 0 without times",
             0.0, "dynamics:silence", "The call had a long silence or hold", "No long silences"),
-    Feature("cust_pitch_var", "customer pitch variability (measures.customer_pitch_std_semitones); 0 if absent",
-            0.0, "prosody:pitch", "The customer's voice was agitated (pitch)", "The customer's voice was calm"),
-    Feature("cust_loudness_var", "customer loudness variability (measures.customer_energy_std_db); 0 if absent",
-            0.0, "prosody:loudness", "The customer's loudness varied a lot", "The customer's loudness was steady"),
-    Feature("cust_speech_rate", "customer words per second (measures.customer_speech_rate_wps, else from "
-            "utterance times); 0 if unknown", 0.0, "prosody:rate",
+    Feature("cust_pitch_var", "mean pitch spread (semitones) of the customer's utterances (prosody.pitch_var_st); "
+            "0 without prosody", 0.0, "prosody:pitch",
+            "The customer's voice was agitated (pitch)", "The customer's voice was calm"),
+    Feature("cust_loudness_var", "standard deviation (dB) of the customer's utterance loudness "
+            "(prosody.loudness_dbfs); 0 with fewer than two", 0.0, "prosody:loudness",
+            "The customer's loudness varied a lot", "The customer's loudness was steady"),
+    Feature("cust_speech_rate", "customer words per second: mean prosody.speaking_rate_wps, else words over "
+            "utterance time; 0 if unknown", 0.0, "prosody:rate",
             "The customer spoke fast", "The customer spoke slowly"),
     Feature("asr_confidence", "mean ASR word probability (transcript.words); 1 without words", 1.0, "asr",
             "The transcript is reliable", "The transcript is uncertain (low ASR confidence)"),
@@ -132,12 +135,6 @@ NEGATIVE_AFFECT_FEATURES = ("cust_frustrated_share", "cust_frustrated_lines", "c
                             "cust_confused_share", "agent_negative_share")
 # Features that a text-only (corpus ground truth) record cannot carry: leave them out of text-trained models.
 AUDIO_ONLY_FEATURES = ("cust_pitch_var", "cust_loudness_var", "cust_speech_rate", "asr_confidence")
-# measures key -> feature (helper stages write these call-level numbers; absent keys give the default)
-MEASURE_KEYS = {
-    "cust_pitch_var": "customer_pitch_std_semitones",
-    "cust_loudness_var": "customer_energy_std_db",
-    "cust_speech_rate": "customer_speech_rate_wps",
-}
 
 
 @dataclass(frozen=True)
@@ -276,16 +273,30 @@ def _dynamics_features(values: dict[str, float], record: Record, utts, duration)
     if customer_timed:
         words = sum(len(str(u.get("text", "")).split()) for u, _, _ in customer_timed)
         values["cust_speech_rate"] = words / sum(e - s for _, s, e in customer_timed)
-    measures = record.get("measures") or {}
-    if isinstance(measures, Mapping):
-        for feature, key in MEASURE_KEYS.items():
-            value = measures.get(key)
-            if isinstance(value, (int, float)) and math.isfinite(value):
-                values[feature] = float(value)
+    _prosody_features(values, [u for u in utts if u.get("role") == "customer"])
     words = ((record.get("transcript") or {}).get("words") or []) if isinstance(record.get("transcript"), Mapping) else []
     probs = [float(w["probability"]) for w in words if isinstance(w, Mapping) and "probability" in w]
     if probs:
         values["asr_confidence"] = float(np.mean(probs))
+
+
+def _prosody_number(u: Mapping[str, Any], key: str) -> float | None:
+    prosody = u.get("prosody")
+    value = prosody.get(key) if isinstance(prosody, Mapping) else None
+    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def _prosody_features(values: dict[str, float], customer: Sequence[Mapping[str, Any]]) -> None:
+    """From the per-utterance `prosody` dicts of pipeline.prosody.utterance_prosody (absent in text mode)."""
+    pitch = [v for u in customer if (v := _prosody_number(u, "pitch_var_st")) is not None]
+    loudness = [v for u in customer if (v := _prosody_number(u, "loudness_dbfs")) is not None]
+    rate = [v for u in customer if (v := _prosody_number(u, "speaking_rate_wps")) is not None]
+    if pitch:
+        values["cust_pitch_var"] = float(np.mean(pitch))
+    if len(loudness) >= 2:
+        values["cust_loudness_var"] = float(np.std(loudness))
+    if rate:
+        values["cust_speech_rate"] = float(np.mean(rate))
 
 
 def feature_matrix(records: Iterable[Record], names: Sequence[str] = FEATURE_NAMES,
@@ -377,8 +388,9 @@ def corrupt_words(words: Sequence[str], profile: AsrErrorProfile, rng: random.Ra
     return out, kept
 
 
-# A cue stage annotates utterances in place (fills .cues, and .sentiment / .prosody when it can).
-CueStage = Callable[[list[Utterance]], None]
+# A cue stage annotates utterances in place given the call's words (fills .cues, and .sentiment when it can):
+# pipeline.cues.CueStage(options).annotate fits (its audio argument defaults to None: no prosody in text mode).
+CueStage = Callable[[list[Utterance], list[Word]], Any]
 SPEECH_WORDS_PER_S = 2.7      # text-mode timing: typical conversational rate ...
 TURN_GAP_S = 0.4              # ... and pause between turns
 
@@ -413,7 +425,7 @@ def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr:
         utterances.append(utt)
         gold_cues.append([_surviving_gold_cue(c, str(src.get("text", "")), kept, utt) for c in src.get("cues") or []])
     if cue_stage is not None:
-        cue_stage(utterances)
+        cue_stage(utterances, text_words(utterances))
     else:
         for utt, cues in zip(utterances, gold_cues):
             utt.cues = [c for c in cues if c is not None]
@@ -430,6 +442,16 @@ def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr:
         "utterances": [utterance_dict(u) for u in utterances],
         "measures": {},
     }
+
+
+def text_words(utterances: Sequence[Utterance]) -> list[Word]:
+    """Words spread evenly over each utterance's time (text mode has no ASR timings), indexed as word_indices."""
+    words: list[Word] = []
+    for u in utterances:
+        tokens = u.text.split()
+        step = (u.end - u.start) / max(1, len(tokens))
+        words += [Word(u.start + k * step, u.start + (k + 1) * step, " " + t, 1.0) for k, t in enumerate(tokens)]
+    return words
 
 
 def _surviving_gold_cue(cue: Mapping[str, Any], text: str, kept: Sequence[bool], utt: Utterance) -> Cue | None:
@@ -455,7 +477,7 @@ def utterance_dict(u: Utterance) -> dict[str, Any]:
 def features_markdown() -> str:
     lines = ["# Call-level features (generated by `python -m pipeline.features --markdown`)", "",
              "Computed by `pipeline.features.call_features(record)` from one scored call record. A missing block "
-             "(no sentiment, no times, no `measures`, no ASR words) gives the default shown, never an error. "
+             "(no sentiment, no times, no prosody, no ASR words) gives the default shown, never an error. "
              "Cue features count only the role that is expected to say the cue (customer risk cues from the "
              "customer; agent deferral and preventive behaviours from the agent); utterances with role "
              "`unknown` count for either.", "", "| feature | default | description |", "|---|---|---|"]

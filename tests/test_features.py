@@ -89,20 +89,22 @@ def test_sentiment_mean_trend_closing_and_shares():
 def test_dynamics_measures_and_asr_confidence():
     record = {
         "audio": {"duration_s": 60.0},
-        "utterances": [utt("agent", 0, 10, "a b c"), utt("customer", 9, 14, "one two three four five",
-                                                          interruption=True, overlap=True),
-                       utt("agent", 34, 40, "back")],
-        "measures": {"customer_pitch_std_semitones": 3.5, "customer_energy_std_db": float("nan")},
+        "utterances": [utt("agent", 0, 10, "a b c", prosody={"pitch_var_st": 9.0}),
+                       utt("customer", 9, 14, "one two three four five", interruption=True, overlap=True,
+                           prosody={"pitch_var_st": 3.0, "loudness_dbfs": -20.0, "speaking_rate_wps": None}),
+                       utt("customer", 15, 16, "yes", prosody={"pitch_var_st": 4.0, "loudness_dbfs": -30.0}),
+                       utt("agent", 36, 40, "back")],
         "transcript": {"words": [{"probability": 0.9}, {"probability": 0.7}]},
     }
     v = call_features(record)
     assert v["log_duration_s"] == pytest.approx(math.log1p(60))
-    assert v["customer_talk_share"] == pytest.approx(5 / 21)
+    assert v["customer_talk_share"] == pytest.approx(6 / 20)
     assert v["longest_silence_s"] == pytest.approx(20.0)
-    assert v["turns_per_min"] == pytest.approx(3.0)
-    assert v["customer_interruptions"] == 1 and v["overlap_share"] == pytest.approx(1 / 3)
-    assert v["cust_speech_rate"] == pytest.approx(1.0)
-    assert v["cust_pitch_var"] == 3.5 and v["cust_loudness_var"] == 0.0   # NaN measure -> default
+    assert v["turns_per_min"] == pytest.approx(4.0)
+    assert v["customer_interruptions"] == 1 and v["overlap_share"] == pytest.approx(1 / 4)
+    assert v["cust_speech_rate"] == pytest.approx(1.0)   # no prosody rate: 6 words over 6 s of customer speech
+    assert v["cust_pitch_var"] == pytest.approx(3.5)     # customer utterances only
+    assert v["cust_loudness_var"] == pytest.approx(5.0)
     assert v["asr_confidence"] == pytest.approx(0.8)
 
 
@@ -148,7 +150,8 @@ def test_asr_error_profile_hits_its_rates_and_loses_cues(corpus_calls):
 def test_text_record_runs_a_given_cue_stage_on_the_text(corpus_calls):
     from pipeline.types import Cue
 
-    def stage(utterances):   # a trivial detector: "reference" anywhere in an agent line
+    def stage(utterances, words):   # a trivial detector: "reference" anywhere in an agent line
+        assert len(words) == sum(len(u.text.split()) for u in utterances)
         for u in utterances:
             if u.role == "agent" and "reference" in u.text.lower():
                 u.cues = [Cue("reference_number", 1.0, 0, 1, u.start, u.end, u.text[:1], "pattern")]
