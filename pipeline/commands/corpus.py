@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 import time
 from dataclasses import replace
-
-log = logging.getLogger(__name__)
 
 
 def register(subparsers) -> None:
@@ -49,7 +46,6 @@ def register(subparsers) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from pipeline.corpus.build import RECIPES, write_corpus
-    from pipeline.corpus.dialogue import DialogueOptions
     from pipeline.corpus.generate import CorpusOptions
 
     if args.recipe:

@@ -5,16 +5,13 @@ Also holds the named recipes (sizes, seeds, modes) so the default train/eval cor
 
 from __future__ import annotations
 
-import logging
 import os
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass
 from typing import Callable
 
 from pipeline.corpus.dialogue import DialogueOptions
 from pipeline.corpus.generate import CorpusOptions, generate_calls
 from pipeline.corpus.io import GENERATOR_VERSION, CorpusWriter, summary
-
-log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -82,8 +79,3 @@ def _jsonable(value):
     if isinstance(value, (list, tuple)):
         return [_jsonable(v) for v in value]
     return value
-
-
-def recipe_options(name: str, **overrides) -> Recipe:
-    recipe = RECIPES[name]
-    return replace(recipe, **overrides) if overrides else recipe

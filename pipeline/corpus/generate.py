@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from pipeline.corpus.dialogue import DialogueOptions, build_dialogue
 from pipeline.corpus.world import (
     MAX_CONTACTS_PER_ISSUE, REASON_DIFFICULTY, REASON_WEIGHTS, REASONS, CallPlan, World, WorldOptions,
-    _business_time, _draw_delay, callback_probabilities, draw_outcome,
+    business_time, callback_probabilities, draw_delay_days, draw_outcome,
 )
 from pipeline.vocab import CALLBACK_WINDOWS_DAYS
 
@@ -57,7 +57,7 @@ def generate_calls(options: CorpusOptions) -> list[CallPlan]:
         issue_no += 1
         zone = ZoneInfo(customer.zone)
         day = start + timedelta(days=rng.randrange(options.world.period_days))
-        local = _business_time(rng, day, zone)
+        local = business_time(rng, day, zone)
         ticket = f"TK{rng.randint(1_000_000, 9_999_999)}"
         issue_id = f"{options.prefix}-I{issue_no:06d}"
         previous = None
@@ -79,12 +79,12 @@ def generate_calls(options: CorpusOptions) -> list[CallPlan]:
             # The follow-up is drawn from exactly the stored probability (so the best achievable AUC is known).
             if call_rng.random() >= plan.true_callback_prob["30"]:
                 break
-            days, _ = _draw_delay(call_rng)
+            days, _ = draw_delay_days(call_rng)
             after = local.time() if days == 0 else None
             if days == 0 and local.hour >= 18:
                 days = 1
                 after = None
-            local = _business_time(call_rng, local + timedelta(days=days), zone, after=after)
+            local = business_time(call_rng, local + timedelta(days=days), zone, after=after)
             previous = plan
 
     calls.sort(key=lambda c: (c.started_at, c.issue_id))
@@ -103,5 +103,5 @@ def _label_followups(calls: list[CallPlan]) -> None:
         plan.next_call_id = nxt.call_id if nxt else None
         plan.days_to_next = round(delta, 4) if delta is not None else None
         plan.callback = {str(w): delta is not None and delta <= w for w in CALLBACK_WINDOWS_DAYS}
-        if nxt is not None:   # the day ranges in _draw_delay guarantee this; check it anyway
+        if nxt is not None:   # the day ranges in draw_delay_days guarantee this; check it anyway
             assert 0 < delta < 30, (plan.issue_id, delta)

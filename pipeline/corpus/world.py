@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
 from pipeline.vocab import CALLBACK_WINDOWS_DAYS, OUTCOMES
@@ -156,7 +156,7 @@ def callback_probabilities(plan: CallPlan) -> dict[str, float]:
     return {str(w): round(p30 * DELAY_CDF[w], 6) for w in CALLBACK_WINDOWS_DAYS}
 
 
-def _draw_delay(rng: random.Random) -> tuple[int, int]:
+def draw_delay_days(rng: random.Random) -> tuple[int, int]:
     """Whole-day offset of the follow-up and its bucket; day ranges leave a margin so window membership is
     unambiguous whatever the time of day (business hours 08:00-19:00, DST shifts included)."""
     u = rng.random()
@@ -167,7 +167,7 @@ def _draw_delay(rng: random.Random) -> tuple[int, int]:
     return rng.randint(15, 29), 30
 
 
-def _business_time(rng: random.Random, day: datetime, zone: ZoneInfo, after: time | None = None) -> datetime:
+def business_time(rng: random.Random, day: datetime, zone: ZoneInfo, after: time | None = None) -> datetime:
     lo = 8 * 60 if after is None else after.hour * 60 + after.minute + 30
     hi = 19 * 60
     minute = rng.randint(lo, hi) if lo <= hi else hi
