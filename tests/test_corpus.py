@@ -34,6 +34,23 @@ def test_same_seed_same_corpus_and_other_seed_differs(tmp_path, text_corpus):
     assert {r["call_id"] for r in other}.isdisjoint(r["call_id"] for r in read_calls(out / "calls.jsonl"))
 
 
+def test_same_seed_same_corpus_across_processes(tmp_path):
+    """String hashing is randomised per process: nothing may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    outputs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"h{hash_seed}"
+        env = {**os.environ, "PYTHONHASHSEED": hash_seed}
+        subprocess.run([sys.executable, "-m", "pipeline.cli", "corpus", "--out", str(out), "--calls", "300",
+                        "--seed", "4"], check=True, env=env, capture_output=True,
+                       cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+        outputs.append((out / "calls.jsonl").read_bytes())
+    assert outputs[0] == outputs[1]
+
+
 def test_metadata_matches_calls(text_corpus):
     out, manifest, calls = text_corpus
     with open(out / "metadata.csv", newline="") as f:

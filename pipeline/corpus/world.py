@@ -147,7 +147,7 @@ def callback_probabilities(plan: CallPlan) -> dict[str, float]:
     frustrated = sum(1 for u in plan.utterances if u.role == "customer" and u.sentiment == "frustrated")
     logit = (
         OUTCOME_LOGIT[plan.outcome]
-        + sum(CUE_LOGIT[label] for label in cues)
+        + sum(CUE_LOGIT[label] for label in sorted(cues))   # fixed order: same float sum in every process
         + FRUSTRATED_LINE_LOGIT * min(frustrated, FRUSTRATED_LINE_CAP)
         + REPEAT_CONTACT_LOGIT * (plan.contact_number - 1)
         + plan.customer.propensity
