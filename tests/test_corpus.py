@@ -252,6 +252,12 @@ def test_rendered_calls_agree_with_their_ground_truth(tmp_path):
                 assert float(r[3]) == pytest.approx(start, abs=1e-3)
                 assert float(r[4]) == pytest.approx(duration, abs=2e-3)
             assert any(h["end"] - h["start"] >= 2.9 for h in rec["holds"])
+            for hold in rec["holds"]:   # nobody speaks during a hold
+                assert not any(u["start"] < hold["end"] - 1e-3 and hold["start"] + 1e-3 < u["end"] for u in utts)
+            for u in utts:   # overlap flags agree with the times
+                talks_over = any(o["role"] != u["role"] and o["start"] < u["end"] and u["start"] < o["end"]
+                                 for o in utts)
+                assert u["overlap"] == talks_over, u
             samples, rate = sf.read(str(out / row["path"]), dtype="float32", always_2d=True)
             if render.stereo:
                 for channel, role in enumerate(("agent", "customer")):

@@ -32,7 +32,7 @@ def _overlaps(plan: CallPlan) -> list[bool]:
         flags = []
         for i, u in enumerate(utts):
             flags.append(any(o.role != u.role and o.start < u.end and u.start < o.end
-                             for j, o in enumerate(utts) if j != i and abs(j - i) <= 4))
+                             for j, o in enumerate(utts) if j != i))
         return flags
     flags = [False] * len(utts)
     for i, u in enumerate(utts):
