@@ -30,6 +30,7 @@ class BatchOptions:
     ray_address: str = ""        # "" = a local Ray instance; a cluster address for many machines
     call_timeout_s: float = 0.0  # > 0: calls run in worker processes, killed past this many seconds
     fsync: bool = True           # flush each record to disk (crash safety) before the next call
+    overlap_stages: bool = True  # diarization in a second thread while ASR runs
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "ray"):

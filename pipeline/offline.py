@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -20,6 +21,8 @@ def enforce_offline() -> None:
         if allow_hub and key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
             continue
         os.environ[key] = value
+    # pyannote warns at import that torchcodec cannot load; audio is always passed in memory, so it is harmless.
+    warnings.filterwarnings("ignore", message=r"(?s).*torchcodec is not installed correctly")
     # Keep numba's JIT cache out of site-packages so a read-only install does not recompile every run.
     os.environ.setdefault("NUMBA_CACHE_DIR", os.path.join(cache_dir(), "numba"))
 

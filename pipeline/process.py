@@ -6,22 +6,26 @@ import hashlib
 import json
 import logging
 import time
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from typing import Any, Iterator
 
 from pipeline import __version__
 from pipeline.asr import AsrOptions, Transcriber
 from pipeline.audio import AudioOptions, load_audio
-from pipeline.config import section
+from pipeline.config import ConfigError, section
+from pipeline.diarize import Diarization, DiarizationOptions, Diarizer, StereoOptions
 from pipeline.errors import CallError, NoSpeechError
 from pipeline.registry import resolve_model
-from pipeline.record import base_record, error_record, transcript_block
-from pipeline.types import CallInput
+from pipeline.record import base_record, error_record, speaker_blocks, transcript_block
+from pipeline.roles import RoleOptions, assign_roles, role_map
+from pipeline.types import Audio, CallInput, Transcript
+from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
 
 log = logging.getLogger(__name__)
 
 # Config sections whose values change what a record contains; a change re-processes calls on resume.
-RESULT_SECTIONS = ("audio", "asr", "output")
+RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "output")
 
 
 def settings_hash(config: dict[str, Any]) -> str:
@@ -30,14 +34,33 @@ def settings_hash(config: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
+def diarization_options(config: dict[str, Any]) -> DiarizationOptions:
+    """The `diarization` section as typed options (0 speaker counts mean "no constraint")."""
+    values = dict(config["diarization"])
+    stereo = section({"diarization.stereo": values.pop("stereo")}, "diarization.stereo", StereoOptions)
+    mapping, agent = values.pop("channel_map"), values.pop("agent_channel")
+    if mapping not in ("fixed", "auto") or agent not in (0, 1):
+        raise ConfigError("config section 'diarization': channel_map must be fixed or auto, agent_channel 0 or 1")
+    for key in ("num_speakers", "min_speakers", "max_speakers"):
+        values[key] = values[key] or None
+    values["channel_map"] = "auto" if mapping == "auto" else {"agent": agent, "customer": 1 - agent}
+    values["stereo"] = stereo
+    return section({"diarization": values}, "diarization", DiarizationOptions)
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Validate every section and find every model before a batch starts (ConfigError / ModelNotFoundError)."""
     from pipeline.batch import BatchOptions
 
     section(config, "audio", AudioOptions)
     section(config, "batch", BatchOptions)
+    section(config, "utterances", UtteranceOptions)
+    section(config, "roles", RoleOptions)
+    diarization_options(config)
     asr = section(config, "asr", AsrOptions)
     resolve_model(asr.model, asr.hub_id)
+    resolve_model("segmentation-3.0")
+    resolve_model("campplus")
 
 
 class StageTimer:
@@ -57,12 +80,19 @@ class StageTimer:
 
 class CallProcessor:
     def __init__(self, config: dict[str, Any]):
+        from pipeline.batch import BatchOptions
+
         self.config = config
         self.audio_options = section(config, "audio", AudioOptions)
         self.asr_options = section(config, "asr", AsrOptions)
+        self.utterance_options = section(config, "utterances", UtteranceOptions)
+        self.role_options = section(config, "roles", RoleOptions)
+        self.overlap_stages = section(config, "batch", BatchOptions).overlap_stages
         self.include_words = bool(config["output"]["include_words"])
         self.settings_hash = settings_hash(config)
+        self.diarizer = Diarizer(diarization_options(config))
         self._transcriber: Transcriber | None = None
+        self._side = ThreadPoolExecutor(1, thread_name_prefix="diarize") if self.overlap_stages else None
 
     @property
     def transcriber(self) -> Transcriber:
@@ -73,6 +103,7 @@ class CallProcessor:
     def load_models(self) -> None:
         """Load every model now (workers call this before their first call)."""
         _ = self.transcriber
+        self.diarizer.load()
 
     def process(self, call: CallInput) -> dict[str, Any]:
         """Never raises for a bad call: failures become `status: "error"` records."""
@@ -81,10 +112,13 @@ class CallProcessor:
         try:
             with timer.stage("decode"):
                 audio = load_audio(call.path, self.audio_options)
-            with timer.stage("asr"):
-                transcript = self.transcriber.transcribe(audio.mono())
+            transcript, diarization = self._transcribe_and_diarize(audio, timer)
             if not transcript.words:
                 raise NoSpeechError(call.path, "no speech recognised (the recording holds no words)")
+            with timer.stage("utterances"):
+                utterances = build_utterances(transcript.words, diarization.turns, None, self.utterance_options)
+                roles = assign_roles(utterances, diarization, self.role_options)
+                apply_roles(utterances, role_map(roles))
         except CallError as exc:
             log.warning("%s failed: %s", call.call_id, exc)
             return error_record(call, self.settings_hash, exc.type, str(exc), audio)
@@ -94,5 +128,26 @@ class CallProcessor:
         record = base_record(call, self.settings_hash, "ok")
         record["audio"] = audio.info()
         record["transcript"] = transcript_block(transcript, self.asr_options.model, self.include_words)
+        record.update(speaker_blocks(diarization, roles, utterances))
         record["timing_s"] = {k: round(v, 3) for k, v in timer.seconds.items()}
         return record
+
+    def _transcribe_and_diarize(self, audio: Audio, timer: StageTimer) -> tuple[Transcript, Diarization]:
+        """ASR and diarization read the same decoded waveform; with overlap_stages they run side by side."""
+        if self._side is None:
+            with timer.stage("asr"):
+                transcript = self.transcriber.transcribe(audio.mono())
+            with timer.stage("diarize"):
+                diarization = self.diarizer.diarize(audio)
+            return transcript, diarization
+
+        def diarize() -> Diarization:
+            with timer.stage("diarize"):
+                return self.diarizer.diarize(audio)
+
+        pending = self._side.submit(diarize)
+        with timer.stage("asr"):
+            transcript = self.transcriber.transcribe(audio.mono())
+        with timer.stage("asr+diarize_wait"):
+            diarization = pending.result()
+        return transcript, diarization

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from pathlib import Path
 from typing import Any
 
 from pipeline import __version__
-from pipeline.types import Audio, CallInput, Transcript
+from pipeline.diarize import Diarization
+from pipeline.roles import RoleAssignment
+from pipeline.types import Audio, CallInput, Transcript, Utterance
 
 SCHEMA_VERSION = "1.0"
 SCHEMA_PATH = Path(__file__).resolve().parent / "schema" / "call_record.schema.json"
@@ -67,3 +70,38 @@ def transcript_block(transcript: Transcript, model: str, include_words: bool = T
     if include_words:
         block["words"] = words
     return block
+
+
+def utterance_dict(utterance: Utterance) -> dict[str, Any]:
+    data = dataclasses.asdict(utterance)
+    data["start"], data["end"] = round(utterance.start, 3), round(utterance.end, 3)
+    data["word_indices"] = list(utterance.word_indices)
+    for key in ("sentiment", "prosody"):  # filled by later stages; absent rather than null until then
+        if data[key] is None:
+            del data[key]
+    return data
+
+
+def speaker_blocks(
+    diarization: Diarization, roles: dict[str, RoleAssignment], utterances: list[Utterance]
+) -> dict[str, Any]:
+    """speakers (with role, confidence, talk time), turns, utterances and how diarization was done."""
+    speakers = []
+    for speaker in dict.fromkeys(list(diarization.speakers) + [u.speaker for u in utterances]):
+        role = roles.get(speaker)
+        speakers.append(
+            {
+                "speaker": speaker,
+                "role": role.role if role else "unknown",
+                "role_confidence": round(role.confidence, 3) if role else 0.0,
+                "role_reason": role.reason if role else "no evidence",
+                "talk_time_s": round(diarization.speakers.get(speaker, 0.0), 3),
+                "channel": diarization.channel_of.get(speaker),
+            }
+        )
+    return {
+        "diarization": {"method": diarization.method, "notes": list(diarization.notes)},
+        "speakers": speakers,
+        "turns": [{"speaker": t.speaker, "start": round(t.start, 3), "end": round(t.end, 3)} for t in diarization.turns],
+        "utterances": [utterance_dict(u) for u in utterances],
+    }

@@ -41,3 +41,12 @@ def write_tone(path: Path, seconds: float = 1.0, rate: int = 16000, channels: in
         data = np.stack([data * (1 + 0.5 * c) * np.sin(2 * np.pi * (1 + c) * t) for c in range(channels)], axis=1)
     sf.write(path, data.astype(np.float32), rate, subtype=subtype, format=fmt)
     return path
+
+
+@pytest.fixture(scope="session")
+def short_call(tmp_path_factory, sample_call) -> Path:
+    """12 s of the real sample call (both speakers talk): keeps batch tests quick with real models."""
+    speech, rate = sf.read(sample_call["wav"], dtype="float32")
+    path = tmp_path_factory.mktemp("short") / "short_call.wav"
+    sf.write(path, speech[5 * rate : 17 * rate], rate)
+    return path

@@ -26,11 +26,11 @@ def stable(record: dict) -> dict:
     return {k: v for k, v in record.items() if k not in VOLATILE}
 
 
-def test_killed_batch_resumes_with_every_call_exactly_once(tmp_path, sample_call):
+def test_killed_batch_resumes_with_every_call_exactly_once(tmp_path, short_call):
     calls = tmp_path / "calls"
     calls.mkdir()
     for i in range(5):
-        shutil.copy(sample_call["wav"], calls / f"c{i}.wav")
+        shutil.copy(short_call, calls / f"c{i}.wav")
     out = tmp_path / "scores.jsonl"
     cmd = [sys.executable, "-m", "pipeline.cli", "score", str(calls), "-o", str(out)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -55,10 +55,10 @@ def test_killed_batch_resumes_with_every_call_exactly_once(tmp_path, sample_call
     assert [r["call_id"] for r in records[: len(done_before)]] == done_before  # nothing written was lost
 
 
-def test_worker_processes_give_the_same_records(tmp_path, sample_call):
+def test_worker_processes_give_the_same_records(tmp_path, short_call):
     calls = tmp_path / "calls"
     calls.mkdir()
-    shutil.copy(sample_call["wav"], calls / "a.wav")
+    shutil.copy(short_call, calls / "a.wav")
     (calls / "broken.wav").write_text("not audio")
     one, two = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
     assert main(["score", str(calls), "-o", str(one)]) == 1
@@ -82,12 +82,12 @@ def test_a_call_past_the_time_limit_is_stopped_and_the_batch_goes_on(tmp_path, s
     assert records["short"]["error"]["type"] == "no_speech"  # processed normally, by a fresh worker
 
 
-def test_ray_engine_gives_the_same_records_as_the_local_engine(tmp_path, sample_call):
+def test_ray_engine_gives_the_same_records_as_the_local_engine(tmp_path, short_call):
     calls = tmp_path / "calls"
     calls.mkdir()
-    shutil.copy(sample_call["wav"], calls / "a.wav")
-    speech, rate = sf.read(sample_call["wav"], dtype="float32")
-    sf.write(calls / "b.flac", speech[: rate * 12], rate)
+    shutil.copy(short_call, calls / "a.wav")
+    speech, rate = sf.read(short_call, dtype="float32")
+    sf.write(calls / "b.flac", speech[: rate * 8], rate)
     (calls / "bad.wav").write_text("not audio")
     local, on_ray = tmp_path / "local.jsonl", tmp_path / "ray.jsonl"
     assert main(["score", str(calls), "-o", str(local)]) == 1

@@ -12,6 +12,8 @@ import soundfile as sf
 
 from conftest import write_tone
 from pipeline.cli import main
+from pipeline.diarize import diarization_error_rate, read_rttm
+from pipeline.types import SpeakerTurn
 from pipeline.evaluation import read_stm, word_error_rate
 from pipeline.record import SCHEMA_PATH
 from pipeline.writer import iter_records
@@ -43,12 +45,22 @@ def test_sample_call_transcript_wer(tmp_path, sample_call, validator):
     assert all(a["start"] <= b["start"] for a, b in zip(words, words[1:]))
     wer = word_error_rate(read_stm(sample_call["stm"]), record["transcript"]["text"])
     assert wer <= 0.20, f"WER {wer:.3f} on pyannote sample"
+    # who spoke when, from the same record: two speakers, DER against the sample's own RTTM
+    assert record["diarization"]["method"] == "pyannote"
+    assert len(record["speakers"]) == 2
+    turns = [SpeakerTurn(t["start"], t["end"], t["speaker"]) for t in record["turns"]]
+    der = diarization_error_rate(read_rttm(str(sample_call["rttm"])), turns)
+    assert der <= 0.08, f"DER {der:.3f} on pyannote sample"
+    utterances = record["utterances"]
+    assert {u["speaker"] for u in utterances} == {s["speaker"] for s in record["speakers"]}
+    covered = [i for u in utterances for i in range(u["word_indices"][0], u["word_indices"][1] + 1)]
+    assert covered == list(range(len(words)))  # every word in exactly one utterance, in order
 
 
-def test_batch_with_bad_inputs_goes_on(tmp_path, sample_call, validator):
+def test_batch_with_bad_inputs_goes_on(tmp_path, short_call, sample_call, validator):
     calls = tmp_path / "calls"
     calls.mkdir()
-    shutil.copy(sample_call["wav"], calls / "good.wav")
+    shutil.copy(short_call, calls / "good.wav")
     (calls / "notaudio.wav").write_text("hello, I am a text file")
     (calls / "empty.wav").write_bytes(b"")
     sf.write(calls / "silent.wav", np.zeros(32000, dtype=np.float32), 16000)
@@ -105,14 +117,15 @@ def test_config_error_exits_2_and_names_key(tmp_path, sample_call, capsys):
     assert not (tmp_path / "o.jsonl").exists()
 
 
-def test_long_call_in_chunks_keeps_absolute_times(tmp_path, sample_call):
-    speech, rate = sf.read(sample_call["wav"], dtype="float32")
-    sf.write(tmp_path / "twice.wav", np.concatenate([speech, speech]), rate)
+def test_long_call_in_chunks_keeps_absolute_times(tmp_path, short_call, processor):
+    speech, rate = sf.read(short_call, dtype="float32")
+    sf.write(tmp_path / "thrice.wav", np.concatenate([speech, speech, speech]), rate)  # 36 s
     out = tmp_path / "o.jsonl"
-    assert main(["score", str(tmp_path / "twice.wav"), "-o", str(out), "--set", "asr.chunk_s=30"]) == 0
+    assert main(["score", str(tmp_path / "thrice.wav"), "-o", str(out), "--set", "asr.chunk_s=30"]) == 0
     (record,) = list(iter_records(out))
     words = record["transcript"]["words"]
-    assert words[-1]["end"] > 50  # the second half is there, at its real time
+    assert words[-1]["end"] > 30  # the last part is there, at its real time
     assert all(a["start"] <= b["start"] for a, b in zip(words, words[1:]))
-    reference = read_stm(sample_call["stm"])
-    assert word_error_rate(f"{reference} {reference}", record["transcript"]["text"]) <= 0.25
+    once = processor.transcriber.transcribe(speech).text  # the unchunked transcript of one copy
+    # decoding differs a little at the cuts (Whisper sees other context), so the bound is loose
+    assert word_error_rate(f"{once} {once} {once}", record["transcript"]["text"]) <= 0.25
