@@ -1,0 +1,171 @@
+"""Evaluate the cue stage on the held-out labelled utterances, and its cost against ASR on the same calls.
+
+    .venv/bin/python scripts/eval_cues.py                     # sentiment + cue macro-F1 on scripts/data/heldout.csv
+    .venv/bin/python scripts/eval_cues.py --timing            # + cue stage time / ASR time on real and synthetic calls
+    .venv/bin/python scripts/eval_cues.py --tune              # suggest per-label thresholds from the TRAINING set
+
+Cue F1 is per utterance and label (does the utterance carry the cue?), macro-averaged over CUE_LABELS; a cue on
+a speaker the label does not apply to is not counted (the detectors are role-aware).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from pipeline.offline import enforce_offline  # noqa: E402
+
+enforce_offline()
+
+import numpy as np  # noqa: E402
+
+from pipeline.cues import CueDetector, load_cue_rules  # noqa: E402
+from pipeline.sentiment import SentimentHead  # noqa: E402
+from pipeline.text_encoder import TextEncoder, TextEncoderOptions, embed_utterances  # noqa: E402
+from pipeline.vocab import CUE_LABELS, SENTIMENT_LABELS  # noqa: E402
+
+DATA = ROOT / "scripts" / "data"
+SENTIMENT_TARGET, CUE_TARGET, COST_TARGET = 0.80, 0.85, 0.10
+
+
+def read_rows(path: Path) -> list[dict[str, str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def true_cues(row: dict[str, str]) -> set[str]:
+    return {c for c in (row.get("cues") or "").split(";") if c}
+
+
+def detect_labels(detector: CueDetector, encoder, texts: list[str], roles: list[str], semantic: bool = True):
+    """Per utterance: the set of cue labels found, plus the raw detections."""
+    emb = embed_utterances(encoder, texts) if semantic else None
+    out = []
+    for i, (text, role) in enumerate(zip(texts, roles)):
+        if emb is not None:
+            rows = np.where(emb.owner == i)[0]
+            found = detector.detect_text(text, role, [emb.spans[k] for k in rows], emb.sentences[rows])
+        else:
+            found = detector.detect_text(text, role)
+        out.append(found)
+    return [{f[0] for f in found} for found in out], out, emb
+
+
+def cue_scores(truth: list[set[str]], predicted: list[set[str]]) -> dict[str, dict[str, float]]:
+    scores = {}
+    for label in CUE_LABELS:
+        tp = sum(label in t and label in p for t, p in zip(truth, predicted))
+        fp = sum(label not in t and label in p for t, p in zip(truth, predicted))
+        fn = sum(label in t and label not in p for t, p in zip(truth, predicted))
+        precision = tp / (tp + fp) if tp + fp else 0.0
+        recall = tp / (tp + fn) if tp + fn else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        scores[label] = {"precision": precision, "recall": recall, "f1": f1, "support": tp + fn}
+    return scores
+
+
+def macro(scores: dict[str, dict[str, float]]) -> float:
+    return float(np.mean([s["f1"] for s in scores.values()]))
+
+
+def role_filter(rows: list[dict[str, str]], detector: CueDetector) -> list[set[str]]:
+    """Ground truth restricted to labels that apply to each row's role."""
+    return [{c for c in true_cues(r) if c in {x.label for x in detector.rules.for_role(r["role"])}} for r in rows]
+
+
+def evaluate(encoder: TextEncoder, heldout: Path, head_dir: Path, cues_file: Path) -> dict[str, float]:
+    from sklearn.metrics import classification_report, f1_score
+
+    rows = read_rows(heldout)
+    texts, roles = [r["text"] for r in rows], [r["role"] for r in rows]
+    detector = CueDetector(load_cue_rules(cues_file), encoder)
+    predicted, found, emb = detect_labels(detector, encoder, texts, roles)
+    truth = role_filter(rows, detector)
+    scores = cue_scores(truth, predicted)
+    pattern_only = cue_scores(truth, [{f[0] for f in fs if f[4] == "pattern"} for fs in found])
+    print(f"\nCue detectors on {heldout.name} ({len(rows)} utterances)")
+    print(f"{'label':<22}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}   pattern-only F1")
+    for label in CUE_LABELS:
+        s = scores[label]
+        print(f"{label:<22}{s['precision']:7.3f}{s['recall']:7.3f}{s['f1']:7.3f}{s['support']:5d}   {pattern_only[label]['f1']:.3f}")
+    cue_f1 = macro(scores)
+    print(f"cue macro-F1 {cue_f1:.3f} (target >= {CUE_TARGET}); patterns alone {macro(pattern_only):.3f}")
+
+    head = SentimentHead.load(head_dir)
+    probs = head.predict(emb.utterance, roles)
+    predicted_sentiment = [max(p, key=p.get) for p in probs]
+    gold = [r["label"] for r in rows]
+    print(f"\nSentiment on {heldout.name}")
+    print(classification_report(gold, predicted_sentiment, labels=list(SENTIMENT_LABELS), digits=3, zero_division=0))
+    sentiment_f1 = float(f1_score(gold, predicted_sentiment, labels=list(SENTIMENT_LABELS), average="macro", zero_division=0))
+    print(f"sentiment macro-F1 {sentiment_f1:.3f} (target >= {SENTIMENT_TARGET})")
+    return {"sentiment_macro_f1": round(sentiment_f1, 4), "cue_macro_f1": round(cue_f1, 4),
+            "cue_pattern_only_macro_f1": round(macro(pattern_only), 4)}
+
+
+def tune(encoder: TextEncoder, train: Path, cues_file: Path, verbose: bool = True) -> None:
+    """Best semantic threshold per label on the training lines (patterns fixed), to copy into configs/cues.yaml."""
+    rows = read_rows(train)
+    rules = load_cue_rules(cues_file)
+    detector = CueDetector(rules, encoder)
+    texts, roles = [r["text"] for r in rows], [r["role"] for r in rows]
+    truth = role_filter(rows, detector)
+    emb = embed_utterances(encoder, texts)
+    print(f"{'label':<22}{'current':>8}{'best':>7}{'F1 now':>8}{'F1 best':>8}")
+    for rule in rules.rules:
+        results = {}
+        for threshold in np.arange(0.40, 0.81, 0.02):
+            detector.rules = rules.__class__(
+                tuple(r if r.label != rule.label else r.__class__(**{**r.__dict__, "threshold": float(threshold)})
+                      for r in rules.rules), rules.pattern_score, rules.source, rules.background, rules.margin)
+            predicted = []
+            for i, (text, role) in enumerate(zip(texts, roles)):
+                idx = np.where(emb.owner == i)[0]
+                predicted.append({f[0] for f in detector.detect_text(text, role, [emb.spans[k] for k in idx], emb.sentences[idx])})
+            results[round(float(threshold), 2)] = cue_scores(truth, predicted)[rule.label]["f1"]
+        best = max(results, key=lambda t: (results[t], -abs(t - rule.threshold)))
+        if verbose:
+            print(rule.label, " ".join(f"{t:.2f}:{f:.3f}" for t, f in results.items()))
+        now = results.get(round(rule.threshold, 2), float("nan"))
+        print(f"{rule.label:<22}{rule.threshold:8.2f}{best:7.2f}{now:8.3f}{results[best]:8.3f}")
+    detector.rules = rules
+
+
+def timing(encoder_options: TextEncoderOptions, calls: int, out_json: Path | None) -> dict[str, float]:
+    raise SystemExit("--timing is not available yet")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description="Held-out F1 of sentiment and cue detectors; cue-stage cost vs ASR.")
+    parser.add_argument("--heldout", type=Path, default=DATA / "heldout.csv")
+    parser.add_argument("--train", type=Path, default=DATA / "sentiment_train.csv")
+    parser.add_argument("--head", type=Path, default=ROOT / "models" / "sentiment_head")
+    parser.add_argument("--cues", type=Path, default=ROOT / "configs" / "cues.yaml")
+    parser.add_argument("--tune", action="store_true", help="suggest thresholds from the training set and exit")
+    parser.add_argument("--timing", action="store_true", help="also time the cue stage against ASR")
+    parser.add_argument("--calls", type=int, default=3, help="synthetic calls to time (plus the real sample)")
+    parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
+    args = parser.parse_args()
+
+    encoder = TextEncoder(TextEncoderOptions())
+    if args.tune:
+        tune(encoder, args.train, args.cues)
+        return 0
+    results = evaluate(encoder, args.heldout, args.head, args.cues)
+    if args.timing:
+        results.update(timing(TextEncoderOptions(), args.calls, None))
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1) + "\n")
+    print(json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

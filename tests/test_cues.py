@@ -1,0 +1,247 @@
+"""Cue detectors: the rule file, patterns, semantic matching of paraphrases, held-out F1, and cues from audio."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.cues import (
+    DEFAULT_CUES_FILE, CueConfigError, CueDetector, CueOptions, CueStage, load_cue_rules, make_cues,
+)
+from pipeline.types import Utterance, Word
+from pipeline.vocab import AGENT_PREVENTIVE_CUES, AGENT_RISK_CUES, CUE_LABELS, CUSTOMER_RISK_CUES
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "scripts"))
+
+CLEAR = {  # one plain phrasing per label, with the role it applies to
+    "prior_contact": ("customer", "I already called about this last week."),
+    "problem_persists": ("customer", "It's still not working."),
+    "confusion_next_steps": ("customer", "So what happens now?"),
+    "escalation_request": ("customer", "I want to speak to a manager."),
+    "agent_deferral": ("agent", "I'll have to check with my team."),
+    "verify_fix": ("agent", "Can you check if it's working now?"),
+    "next_steps_timeframe": ("agent", "You'll get the refund within five working days."),
+    "recap": ("agent", "So just to recap, the fee is removed."),
+    "reference_number": ("agent", "Your reference number is 4 4 8 1 9."),
+    "followup_offer": ("agent", "I'll give you a call on Friday to make sure it's sorted."),
+}
+
+
+@pytest.fixture(scope="module")
+def rules():
+    return load_cue_rules()
+
+
+def write_rules(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "cues.yaml"
+    path.write_text(text)
+    return path
+
+
+def test_default_rule_file_covers_every_label(rules):
+    assert {r.label for r in rules.rules} == set(CUE_LABELS)
+    for rule in rules.rules:
+        assert rule.patterns and rule.examples, rule.label
+        expected = "customer" if rule.label in CUSTOMER_RISK_CUES else "agent"
+        assert rule.roles == (expected,), rule.label
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("labels:\n  recap:\n    patterns: ['(unclosed']\n", "labels.recap.patterns[0]: bad regular expression"),
+        ("labels:\n  made_up:\n    patterns: ['x']\n", "unknown cue label(s) ['made_up']"),
+        ("labels:\n  recap:\n    patterns: ['x']\n    threshold: 2\n", "labels.recap.threshold: must be a number in 0..1"),
+        ("labels:\n  recap:\n    roles: [boss]\n    patterns: ['x']\n", "labels.recap.roles"),
+        ("labels:\n  recap:\n    patern: ['x']\n", "unknown key(s) ['patern']"),
+        ("labels:\n  recap: {}\n", "needs at least one pattern or example"),
+        ("labels: [1, 2]\n", "expected a mapping with a 'labels' mapping"),
+        ("labels:\n  recap:\n    patterns: x\n", "labels.recap.patterns: must be a list"),
+    ],
+)
+def test_rule_file_errors_name_the_entry(tmp_path, text, message):
+    with pytest.raises(CueConfigError, match=None) as err:
+        load_cue_rules(write_rules(tmp_path, text))
+    assert message in str(err.value)
+    assert str(tmp_path / "cues.yaml") in str(err.value)
+
+
+def test_missing_file_is_a_clear_error(tmp_path):
+    with pytest.raises(CueConfigError, match="cannot read cue file"):
+        load_cue_rules(tmp_path / "nope.yaml")
+
+
+@pytest.mark.parametrize("label", CUE_LABELS)
+def test_patterns_find_each_label_on_its_role(rules, label):
+    role, text = CLEAR[label]
+    found = CueDetector(rules).detect_text(text, role)
+    assert label in {f[0] for f in found}
+    hit = next(f for f in found if f[0] == label)
+    assert hit[4] == "pattern" and 0 <= hit[2] < hit[3] <= len(text)
+
+
+def test_detectors_are_role_aware(rules):
+    detector = CueDetector(rules)
+    customer_text = CLEAR["escalation_request"][1]
+    agent_text = CLEAR["agent_deferral"][1]
+    assert not {f[0] for f in detector.detect_text(customer_text, "agent")} & set(CUSTOMER_RISK_CUES)
+    assert not {f[0] for f in detector.detect_text(agent_text, "customer")} & set(AGENT_RISK_CUES + AGENT_PREVENTIVE_CUES)
+    # unknown speaker: every label applies
+    assert "escalation_request" in {f[0] for f in detector.detect_text(customer_text, "unknown")}
+    assert "agent_deferral" in {f[0] for f in detector.detect_text(agent_text, "unknown")}
+
+
+def test_lookalikes_are_not_cues(rules):
+    detector = CueDetector(rules)
+    assert not detector.detect_text("No, I haven't called before, this is the first time.", "customer")
+    assert not detector.detect_text("Thanks for calling, how can I help?", "agent")
+    assert not detector.detect_text("My internet is broken.", "customer")
+
+
+def test_cue_times_come_from_the_words(rules):
+    words = [Word(10.0, 10.2, "Hi", 0.9), Word(10.5, 10.8, "it's", 0.9), Word(10.8, 11.0, "still", 0.9),
+             Word(11.0, 11.2, "not", 0.9), Word(11.2, 11.7, "working.", 0.9)]
+    utt = Utterance("S1", "customer", 10.0, 11.7, "Hi it's still not working.", (0, 4))
+    cues = make_cues(utt, words, CueDetector(rules).detect_text(utt.text, utt.role))
+    cue = next(c for c in cues if c.label == "problem_persists")
+    assert cue.evidence == utt.text[cue.char_start : cue.char_end]
+    assert 10.5 <= cue.start < cue.end <= 11.7
+    assert cue.start >= 10.5  # "Hi" is not part of the evidence
+
+
+# ---------------------------------------------------------------- with the real MiniLM
+
+
+@pytest.fixture(scope="module")
+def stage():
+    return CueStage(CueOptions())
+
+
+PARAPHRASES = [  # no pattern matches these (checked below); only their meaning can. None of them is a cues.yaml example.
+    ("prior_contact", "customer", "you guys had me on the line for an hour about this on monday"),
+    ("prior_contact", "customer", "last time i got through to someone they promised to sort it"),
+    ("prior_contact", "customer", "i all ready cold you guys last weak about this"),            # ASR errors
+    ("problem_persists", "customer", "it's playing up exactly like it did before the engineer came"),
+    ("problem_persists", "customer", "its stil not workin"),                                     # ASR errors
+    ("escalation_request", "customer", "i need to speak to whoever is above you"),
+    ("escalation_request", "customer", "can i speak to you're man ager please"),                 # ASR errors
+    ("confusion_next_steps", "customer", "so am i waiting on you or on them"),
+    ("agent_deferral", "agent", "that's beyond what i can see on my screen so i'll pass it up the line"),
+    ("verify_fix", "agent", "go ahead and reload it and tell me what you see now"),
+    ("recap", "agent", "let me quickly go through what we've sorted today"),
+    ("next_steps_timeframe", "agent", "your new bill should land in about a fortnight"),
+]
+
+
+@pytest.mark.slow
+def test_semantic_matching_catches_paraphrases(stage):
+    pattern_only = CueDetector(stage.rules)
+    caught = []
+    for label, role, text in PARAPHRASES:
+        assert label not in {f[0] for f in pattern_only.detect_text(text, role)}, f"a pattern matches {text!r}"
+        utt = Utterance("S1", role, 0.0, 3.0, text, (-1, -1))
+        stage.annotate([utt], [])
+        hits = [c for c in utt.cues if c.label == label]
+        assert all(c.method == "semantic" and 0.5 <= c.score < 0.95 for c in hits)
+        caught.append(bool(hits))
+    # MiniLM similarity to ~15 examples per label catches only some of these free phrasings (measured 4/12 with the
+    # shipped thresholds, which are tuned for precision on the training lines): the floor guards the semantic path
+    # against regressions; it is not a claim of full paraphrase recall.
+    assert sum(caught) >= 4, [p for p, c in zip(PARAPHRASES, caught) if not c]
+
+
+@pytest.mark.slow
+def test_heldout_cue_f1_floor(stage):
+    from eval_cues import cue_scores, detect_labels, macro, read_rows, role_filter
+
+    rows = read_rows(ROOT / "scripts" / "data" / "heldout.csv")
+    predicted, _, _ = detect_labels(stage.detector, stage.encoder, [r["text"] for r in rows], [r["role"] for r in rows])
+    scores = cue_scores(role_filter(rows, stage.detector), predicted)
+    assert macro(scores) >= 0.80, scores
+    assert min(s["f1"] for s in scores.values()) >= 0.5, scores
+
+
+@pytest.mark.slow
+def test_stage_fills_utterances_and_measures(stage):
+    utts = [
+        Utterance("A", "agent", 0.0, 2.0, "Thanks for calling, how can I help?", (-1, -1)),
+        Utterance("C", "customer", 2.5, 6.0, "Hi. I rang last week and it's still not working, this is ridiculous!", (-1, -1)),
+        Utterance("A", "agent", 16.0, 19.0, "I'll have to check with my team. Your reference number is 5 5 1 0 2.", (-1, -1)),
+        Utterance("C", "customer", 19.5, 21.0, "Oh brilliant, thank you so much.", (-1, -1)),
+    ]
+    measures = stage.annotate(utts, [], duration_s=22.0)
+    labels = [{c.label for c in u.cues} for u in utts]
+    assert {"prior_contact", "problem_persists"} <= labels[1]
+    assert {"agent_deferral", "reference_number"} <= labels[2]
+    assert all(u.sentiment and abs(sum(u.sentiment.values()) - 1) < 0.01 for u in utts)
+    assert max(utts[1].sentiment, key=utts[1].sentiment.get) in ("frustrated", "negative")
+    assert max(utts[3].sentiment, key=utts[3].sentiment.get) == "positive"
+    assert measures["customer_valence_delta"] > 0  # unhappy opening, happy close
+    assert measures["hold_count"] == 1 and measures["hold_longest_s"] == pytest.approx(10.0)
+    assert measures["time_to_first_risk_cue_s"] >= 2.5
+    assert measures["cue_counts"]["reference_number"] == 1
+    assert all(u.prosody is None for u in utts)  # no audio given
+
+
+# ---------------------------------------------------------------- from audio, through ASR
+
+LINES = [  # (role, flite voice, text, a cue that must survive ASR)
+    ("agent", "kal", "Thank you for calling, my name is Tom, how can I help you today?", None),
+    ("customer", "slt", "Hi. I already called you about this last week, and my internet is still not working.",
+     "prior_contact"),
+    ("agent", "kal", "I am sorry about that. I will have to check with my supervisor, someone will call you back.",
+     "agent_deferral"),
+    ("customer", "slt", "This is ridiculous. I want to speak to a manager.", "escalation_request"),
+    ("agent", "kal", "Of course. Your reference number is four five two one. You will get a call within two working days.",
+     "reference_number"),
+]
+
+
+def render_lines(tmp_path: Path) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    import librosa
+
+    pieces, turns, t = [], [], 0.0
+    for i, (role, voice, text, _) in enumerate(LINES):
+        wav = tmp_path / f"line{i}.wav"
+        subprocess.run(["flite", "-voice", voice, "-t", text, "-o", str(wav)], check=True, capture_output=True)
+        y, _ = librosa.load(wav, sr=16_000)
+        gap = np.zeros(int(0.6 * 16_000), dtype=np.float32)
+        pieces += [y, gap]
+        turns.append((t, t + len(y) / 16_000, role))
+        t += (len(y) + len(gap)) / 16_000
+    return np.concatenate(pieces).astype(np.float32), turns
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("flite") is None, reason="Debian flite is not installed")
+def test_cues_found_in_a_call_run_from_audio(stage, tmp_path):
+    from pipeline.asr import Transcriber
+    from pipeline.types import SpeakerTurn
+    from pipeline.utterances import build_utterances
+
+    audio, turns = render_lines(tmp_path)
+    transcript = Transcriber().transcribe(audio)
+    words = transcript.words
+    assert len(words) > 30
+    speaker_turns = [SpeakerTurn(a, b, role) for a, b, role in turns]
+    utts = build_utterances(words, speaker_turns, roles={"agent": "agent", "customer": "customer"})
+    measures = stage.annotate(utts, words, audio)
+    found = {(u.role, c.label) for u in utts for c in u.cues}
+    for role, _, _, label in LINES:
+        if label:
+            assert (role, label) in found, (label, [(u.role, u.text) for u in utts])
+    for u in utts:
+        for c in u.cues:  # time spans fall inside the utterance and the evidence is its text
+            assert u.start - 0.05 <= c.start <= c.end <= u.end + 0.05
+            assert c.evidence == u.text[c.char_start : c.char_end]
+        assert u.prosody and u.prosody["pitch_hz"] and u.prosody["speaking_rate_wps"]
+    agent_pitch = np.median([u.prosody["pitch_hz"] for u in utts if u.role == "agent"])
+    customer_pitch = np.median([u.prosody["pitch_hz"] for u in utts if u.role == "customer"])
+    assert customer_pitch > agent_pitch * 1.3  # slt is a female voice, kal male
+    assert measures["talk_ratio_agent"] is not None and measures["first_cue_s"]
