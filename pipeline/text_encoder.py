@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
@@ -25,12 +26,15 @@ class TextEncoderOptions:
     threads: int = 1             # torch intra-op threads; 0 = leave torch's default
     batch_size: int = 32
     max_tokens: int = 128        # longer texts are truncated (utterances are split into sentences first)
+    cache_size: int = 4096       # sentences remembered across calls ("Okay.", "Thank you." recur in every call)
 
     def __post_init__(self) -> None:
         if self.threads < 0:
             raise ValueError(f"cues.encoder_threads must be >= 0, got {self.threads}")
         if self.batch_size < 1:
             raise ValueError(f"cues.batch_size must be >= 1, got {self.batch_size}")
+        if self.cache_size < 0:
+            raise ValueError(f"cues.cache_size must be >= 0, got {self.cache_size}")
         if not 8 <= self.max_tokens <= 512:
             raise ValueError(f"cues.max_tokens must be in 8..512, got {self.max_tokens}")
 
@@ -50,6 +54,7 @@ class TextEncoder:
         self._torch = torch
         self._tokenizer = AutoTokenizer.from_pretrained(self.model_path, local_files_only=True)
         self._model = AutoModel.from_pretrained(self.model_path, local_files_only=True).eval()
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
 
     @property
     def dim(self) -> int:
@@ -61,8 +66,26 @@ class TextEncoder:
     def encode(self, texts: list[str] | tuple[str, ...]) -> np.ndarray:
         texts = [t if t.strip() else "." for t in texts]  # an empty string would pool over nothing
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        if not texts:
-            return out
+        todo: dict[str, list[int]] = {}
+        for i, text in enumerate(texts):
+            if text in self._cache:
+                out[i] = self._cache[text]
+                self._cache.move_to_end(text)
+            else:
+                todo.setdefault(text, []).append(i)
+        if todo:
+            unique = list(todo)
+            vectors = self._encode(unique)
+            for text, vector in zip(unique, vectors):
+                out[todo[text]] = vector
+                if self.options.cache_size:
+                    self._cache[text] = vector
+            while len(self._cache) > self.options.cache_size:
+                self._cache.popitem(last=False)
+        return out
+
+    def _encode(self, texts: list[str]) -> np.ndarray:
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")  # similar lengths share a batch: less padding
         size = self.options.batch_size
         with self._torch.inference_mode():
