@@ -31,12 +31,15 @@ class BatchOptions:
     call_timeout_s: float = 0.0  # > 0: calls run in worker processes, killed past this many seconds
     fsync: bool = True           # flush each record to disk (crash safety) before the next call
     overlap_stages: bool = True  # diarization in a second thread while ASR runs
+    torch_threads: int = 2       # torch intra-op threads (diarization, text encoder); 0 = torch's default
 
     def __post_init__(self) -> None:
         if self.engine not in ("local", "ray"):
             raise ValueError(f"engine must be local or ray, got {self.engine!r}")
         if self.workers < 1:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if self.torch_threads < 0:
+            raise ValueError(f"torch_threads must be >= 0, got {self.torch_threads}")
         if self.call_timeout_s < 0:
             raise ValueError(f"call_timeout_s must be >= 0 (0 = no limit), got {self.call_timeout_s}")
 

@@ -11,6 +11,8 @@ OFFLINE_ENV = {
     "PYANNOTE_METRICS_ENABLED": "false",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",   # no "Loading weights" bars in batch logs
+    "TRANSFORMERS_VERBOSITY": "error",
 }
 
 

@@ -14,6 +14,7 @@ from pipeline import __version__
 from pipeline.asr import AsrOptions, Transcriber
 from pipeline.audio import AudioOptions, load_audio
 from pipeline.config import ConfigError, section
+from pipeline.cues import DEFAULT_CUES_FILE, CueOptions, CueStage, load_cue_rules
 from pipeline.diarize import Diarization, DiarizationOptions, Diarizer, StereoOptions
 from pipeline.errors import CallError, NoSpeechError
 from pipeline.registry import resolve_model
@@ -25,7 +26,7 @@ from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
 log = logging.getLogger(__name__)
 
 # Config sections whose values change what a record contains; a change re-processes calls on resume.
-RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "output")
+RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "cues", "output")
 
 
 def settings_hash(config: dict[str, Any]) -> str:
@@ -56,11 +57,15 @@ def check_config(config: dict[str, Any]) -> None:
     section(config, "batch", BatchOptions)
     section(config, "utterances", UtteranceOptions)
     section(config, "roles", RoleOptions)
+    cues = section(config, "cues", CueOptions)
+    load_cue_rules(cues.cues_file or DEFAULT_CUES_FILE)  # a malformed cue file stops the batch before it starts
     diarization_options(config)
     asr = section(config, "asr", AsrOptions)
     resolve_model(asr.model, asr.hub_id)
     resolve_model("segmentation-3.0")
     resolve_model("campplus")
+    if cues.enabled and (cues.semantic or cues.sentiment):
+        resolve_model(cues.encoder)
 
 
 class StageTimer:
@@ -87,11 +92,15 @@ class CallProcessor:
         self.asr_options = section(config, "asr", AsrOptions)
         self.utterance_options = section(config, "utterances", UtteranceOptions)
         self.role_options = section(config, "roles", RoleOptions)
-        self.overlap_stages = section(config, "batch", BatchOptions).overlap_stages
+        batch = section(config, "batch", BatchOptions)
+        self.overlap_stages = batch.overlap_stages
+        self.torch_threads = batch.torch_threads
+        self.cue_options = section(config, "cues", CueOptions)
         self.include_words = bool(config["output"]["include_words"])
         self.settings_hash = settings_hash(config)
         self.diarizer = Diarizer(diarization_options(config))
         self._transcriber: Transcriber | None = None
+        self._cue_stage: CueStage | None = None
         self._side = ThreadPoolExecutor(1, thread_name_prefix="diarize") if self.overlap_stages else None
 
     @property
@@ -100,10 +109,25 @@ class CallProcessor:
             self._transcriber = Transcriber(self.asr_options)
         return self._transcriber
 
+    @property
+    def cue_stage(self) -> CueStage | None:
+        if self._cue_stage is None and self.cue_options.enabled:
+            self._cue_stage = CueStage(self.cue_options)
+            self._set_torch_threads()  # the encoder may have changed them
+        return self._cue_stage
+
+    def _set_torch_threads(self) -> None:
+        if self.torch_threads:
+            import torch
+
+            torch.set_num_threads(self.torch_threads)
+
     def load_models(self) -> None:
         """Load every model now (workers call this before their first call)."""
         _ = self.transcriber
         self.diarizer.load()
+        _ = self.cue_stage
+        self._set_torch_threads()
 
     def process(self, call: CallInput) -> dict[str, Any]:
         """Never raises for a bad call: failures become `status: "error"` records."""
@@ -119,6 +143,11 @@ class CallProcessor:
                 utterances = build_utterances(transcript.words, diarization.turns, None, self.utterance_options)
                 roles = assign_roles(utterances, diarization, self.role_options)
                 apply_roles(utterances, role_map(roles))
+            measures = None
+            if self.cue_stage is not None:
+                with timer.stage("cues"):
+                    samples = audio.samples if audio.channels > 1 else audio.samples[0]
+                    measures = self.cue_stage.annotate(utterances, transcript.words, samples, audio.duration_s)
         except CallError as exc:
             log.warning("%s failed: %s", call.call_id, exc)
             return error_record(call, self.settings_hash, exc.type, str(exc), audio)
@@ -129,6 +158,8 @@ class CallProcessor:
         record["audio"] = audio.info()
         record["transcript"] = transcript_block(transcript, self.asr_options.model, self.include_words)
         record.update(speaker_blocks(diarization, roles, utterances))
+        if measures is not None:
+            record["measures"] = measures
         record["timing_s"] = {k: round(v, 3) for k, v in timer.seconds.items()}
         return record
 

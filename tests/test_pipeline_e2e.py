@@ -1,0 +1,84 @@
+"""The whole `callrisk score` path on rendered contact-centre calls with known ground truth (real models)."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from pipeline.cli import main
+from pipeline.record import SCHEMA_PATH
+from pipeline.writer import iter_records
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """Two short mono calls and one stereo telephone call, rendered, then scored through their manifests."""
+    root = tmp_path_factory.mktemp("e2e")
+    mono, stereo = root / "mono", root / "stereo"
+    assert main(["corpus", "--out", str(mono), "--calls", "2", "--seed", "7", "--audio", "--short"]) == 0
+    assert main(["corpus", "--out", str(stereo), "--calls", "1", "--seed", "11", "--audio", "--short",
+                 "--stereo", "--telephone", "--crosstalk-db", "-25"]) == 0
+    out = root / "scores.jsonl"
+    assert main(["score", str(mono / "metadata.csv"), str(stereo / "metadata.csv"), "-o", str(out)]) == 0
+    truth = {}
+    for corpus in (mono, stereo):
+        for line in (corpus / "calls.jsonl").read_text().splitlines():
+            call = json.loads(line)
+            truth[call["call_id"]] = call
+    return {r["call_id"]: r for r in iter_records(out)}, truth
+
+
+def test_records_are_valid_and_carry_the_manifest_metadata(scored):
+    records, truth = scored
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    assert set(records) == set(truth)
+    for call_id, record in records.items():
+        assert not list(validator.iter_errors(record))
+        assert record["status"] == "ok"
+        for key in ("customer_id", "agent_id", "ticket_id", "reason", "started_at"):
+            assert record[key] == truth[call_id][key]
+        assert record["measures"]["utterances"] == len(record["utterances"])
+
+
+def test_roles_match_the_ground_truth_for_most_speech(scored):
+    records, truth = scored
+    right = total = 0.0
+    for call_id, record in records.items():
+        for utt in record["utterances"]:
+            for ref in truth[call_id]["utterances"]:
+                shared = min(utt["end"], ref["end"]) - max(utt["start"], ref["start"])
+                if shared > 0:
+                    total += shared
+                    right += shared * (utt["role"] == ref["role"])
+    assert total > 0
+    assert right / total >= 0.9, f"role accuracy {right / total:.3f}"
+
+
+def test_stereo_calls_use_the_channels(scored):
+    records, truth = scored
+    stereo = [r for r in records.values() if r["audio"]["channels"] == 2]
+    assert len(stereo) == 1
+    record = stereo[0]
+    assert record["diarization"]["method"] == "stereo_channels"
+    assert {s["role"]: s["channel"] for s in record["speakers"]} == {"agent": 0, "customer": 1}
+
+
+def test_cues_found_from_audio_match_the_ground_truth(scored):
+    """ASR errors included: most labelled cues of each call are found, and most found cues are real."""
+    records, truth = scored
+    expected = found = hits = 0
+    for call_id, record in records.items():
+        want = {c["label"] for u in truth[call_id]["utterances"] for c in u["cues"]}
+        got = {c["label"] for u in record["utterances"] for c in u["cues"]}
+        expected, found, hits = expected + len(want), found + len(got), hits + len(want & got)
+        for utt in record["utterances"]:
+            for cue in utt["cues"]:
+                assert utt["start"] - 0.01 <= cue["start"] <= cue["end"] <= utt["end"] + 0.01
+                assert utt["text"][cue["char_start"]:cue["char_end"]] == cue["evidence"]
+    assert expected > 0
+    assert hits / expected >= 0.6, f"cue recall {hits}/{expected}"
+    assert hits / max(found, 1) >= 0.6, f"cue precision {hits}/{found}"
