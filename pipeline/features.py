@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from pipeline.record import utterance_dict
 from pipeline.types import Cue, Utterance, Word
 from pipeline.vocab import (
     AGENT_PREVENTIVE_CUES,
@@ -462,16 +463,6 @@ def _surviving_gold_cue(cue: Mapping[str, Any], text: str, kept: Sequence[bool],
         return None   # most of the cue's words were lost to ASR errors
     return Cue(label=str(cue["label"]), score=1.0, char_start=lo, char_end=hi, start=utt.start, end=utt.end,
                evidence=text[lo:hi], method="gold")
-
-
-def utterance_dict(u: Utterance) -> dict[str, Any]:
-    return {
-        "speaker": u.speaker, "role": u.role, "start": round(u.start, 3), "end": round(u.end, 3), "text": u.text,
-        "overlap": u.overlap, "interruption": u.interruption,
-        "cues": [{"label": c.label, "score": c.score, "char_start": c.char_start, "char_end": c.char_end,
-                  "start": c.start, "end": c.end, "evidence": c.evidence, "method": c.method} for c in u.cues],
-        "sentiment": u.sentiment, "prosody": u.prosody,
-    }
 
 
 def features_markdown() -> str:
