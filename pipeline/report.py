@@ -65,6 +65,28 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+# Utterances are embedded as arrays, not objects (5,000 long calls would otherwise spend most of the page on key
+# names); the page's script decodes a call's utterances when it is opened. Field order:
+UTTERANCE_FIELDS = ("speaker", "role", "start", "end", "text", "flags", "cues", "sentiment")
+CUE_FIELDS = ("label", "score", "char_start", "char_end", "start", "end", "method")
+OVERLAP, INTERRUPTION = 1, 2   # bits of "flags"
+
+
+def _flatten(measures: Mapping[str, Any], decimals: int, prefix: str = "") -> dict[str, Any]:
+    """Call-level measures as 'name' or 'name.key' -> number or text (one level of nesting is unfolded)."""
+    flat: dict[str, Any] = {}
+    for key, value in measures.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, Mapping) and not prefix:
+            flat.update(_flatten(value, decimals, name + "."))
+        elif isinstance(value, bool) or not isinstance(value, (int, float)):
+            if not isinstance(value, (Mapping, list)):
+                flat[name] = _text(value)
+        else:
+            flat[name] = _round(value, decimals)
+    return flat
+
+
 def call_entry(record: Mapping[str, Any], base_dir: Path, decimals: int = 3) -> dict[str, Any]:
     """What the page needs of one record: table fields plus the detail (utterances without word lists)."""
     r = lambda v: _round(v, decimals)  # noqa: E731
@@ -77,16 +99,15 @@ def call_entry(record: Mapping[str, Any], base_dir: Path, decimals: int = 3) -> 
         for c in u.get("cues") or []:
             label = str(c.get("label", ""))
             cue_labels[label] = None
-            cues.append({"label": label, "family": cue_family(label), "score": r(c.get("score")),
-                         "cs": c.get("char_start"), "ce": c.get("char_end"), "start": r(c.get("start")),
-                         "end": r(c.get("end")), "method": _text(c.get("method"))})
+            cues.append([label, r(c.get("score")), c.get("char_start"), c.get("char_end"), r(c.get("start")),
+                         r(c.get("end")), _text(c.get("method"))])
         sentiment = u.get("sentiment")
-        utterances.append({
-            "speaker": _text(u.get("speaker")), "role": _text(u.get("role")) or "unknown",
-            "start": r(u.get("start")), "end": r(u.get("end")), "text": _text(u.get("text")) or "",
-            "overlap": bool(u.get("overlap")), "interruption": bool(u.get("interruption")), "cues": cues,
-            "sentiment": {k: r(v) for k, v in sentiment.items()} if isinstance(sentiment, Mapping) else None,
-        })
+        utterances.append([
+            _text(u.get("speaker")), _text(u.get("role")) or "unknown", r(u.get("start")), r(u.get("end")),
+            _text(u.get("text")) or "", (OVERLAP if u.get("overlap") else 0) | (INTERRUPTION if u.get("interruption") else 0),
+            cues,
+            [r(sentiment.get(k)) for k in SENTIMENT_LABELS] if isinstance(sentiment, Mapping) else None,
+        ])
     reasons = []
     if risk:
         for reason in risk.get("reasons") or []:
@@ -117,10 +138,9 @@ def call_entry(record: Mapping[str, Any], base_dir: Path, decimals: int = 3) -> 
         "speakers": [{"speaker": _text(s.get("speaker")), "role": _text(s.get("role")),
                       "talk": r(s.get("talk_time_s")), "why": _text(s.get("role_reason"))}
                      for s in record.get("speakers") or []],
-        "measures": {str(k): (r(v) if isinstance(v, (int, float)) else _text(v)) for k, v in measures.items()
-                     if not isinstance(v, (dict, list))} if isinstance(measures, Mapping) else None,
+        "measures": _flatten(measures, decimals) if isinstance(measures, Mapping) else None,
         "reasons": reasons,
-        "utterances": utterances,
+        "u": utterances,
     }
 
 
@@ -132,6 +152,8 @@ def report_data(records: Iterable[Mapping[str, Any]], base_dir: Path, options: R
         "cueLabels": list(CUE_LABELS),
         "cueFamilies": {label: cue_family(label) for label in CUE_LABELS},
         "sentimentLabels": list(SENTIMENT_LABELS),
+        "utteranceFields": list(UTTERANCE_FIELDS),
+        "cueFields": list(CUE_FIELDS),
         "calls": calls,
     }
 

@@ -59,6 +59,24 @@
     top: (c) => c._top || null,
   };
 
+  // Utterances arrive as arrays (see pipeline/report.py UTTERANCE_FIELDS); objects are made when a call is opened.
+  const UF = Object.fromEntries(DATA.utteranceFields.map((k, i) => [k, i]));
+  const CF = Object.fromEntries(DATA.cueFields.map((k, i) => [k, i]));
+  function utterancesOf(c) {
+    if (!c._utts) {
+      c._utts = c.u.map((a) => ({
+        speaker: a[UF.speaker], role: a[UF.role], start: a[UF.start], end: a[UF.end], text: a[UF.text],
+        overlap: (a[UF.flags] & 1) !== 0, interruption: (a[UF.flags] & 2) !== 0,
+        cues: a[UF.cues].map((q) => ({
+          label: q[CF.label], family: DATA.cueFamilies[q[CF.label]] || "other", score: q[CF.score],
+          cs: q[CF.char_start], ce: q[CF.char_end], start: q[CF.start], end: q[CF.end], method: q[CF.method],
+        })),
+        sentiment: a[UF.sentiment] ? Object.fromEntries(DATA.sentimentLabels.map((k, i) => [k, a[UF.sentiment][i]])) : null,
+      }));
+    }
+    return c._utts;
+  }
+
   const state = { sortKey: "risk", sortDir: -1, page: 0, rows: [], selected: null };
 
   // -- filters -----------------------------------------------------------------------------------------------
@@ -209,9 +227,11 @@
     for (let t = 0; t <= 1.0001; t += 0.2) {
       append(chart, svg("text", { x: pad + t * (w - 2 * pad), y: h - 8, class: "tick" }, t.toFixed(1)));
     }
-    append(chart, svg("text", { x: pad, y: 12, class: "tick start" }, `max ${max} calls per bin`));
+    const shown = state.rows.length - unscored - failed;
+    append(chart, svg("text", { x: pad, y: 12, class: "tick start" },
+      shown ? `max ${max} calls per bin` : "no risk scores among the calls shown"));
     const note = el("p", { class: "chart-note" },
-      `${state.rows.length - unscored - failed} scored`,
+      `${shown} scored`,
       unscored ? ` \u00b7 ${unscored} without a risk score` : "", failed ? ` \u00b7 ${failed} failed` : "");
     $("chart").replaceChildren(el("h2", {}, "Risk distribution"), chart, note);
   }
@@ -306,7 +326,8 @@
 
   function transcript(c) {
     const box = el("div", { class: "transcript", id: "transcript" });
-    c.utterances.forEach((u, i) => {
+    const utts = utterancesOf(c);
+    utts.forEach((u, i) => {
       const row = el("div", { class: "utt role-" + u.role, "data-i": i, "data-start": u.start, title: "play from " + fmtTime(u.start) },
         el("span", { class: "when" }, fmtTime(u.start)),
         el("span", { class: "who" }, u.role === "unknown" ? u.speaker || "?" : u.role),
@@ -315,41 +336,45 @@
       row.addEventListener("click", () => seek(u.start));
       box.append(row);
     });
-    if (!c.utterances.length) box.append(el("p", { class: "muted" }, "No speech transcribed."));
+    if (!utts.length) box.append(el("p", { class: "muted" }, "No speech transcribed."));
     return box;
   }
 
-  // The utterance text with its cue spans as <mark>s; cues whose offsets do not fit the text become chips.
+  // The utterance text with its cue spans as <mark>s. Cue spans may overlap or nest, so the text is cut at every
+  // span edge and each piece is marked with all the cues covering it; the label is shown (by CSS, from
+  // data-label) where a cue ends. Cues whose offsets do not fit the text are appended as bare labels.
   function highlighted(u) {
     const text = u.text, span = el("span", { class: "text" });
-    const cues = u.cues.slice().sort((a, b) => (a.cs ?? 0) - (b.cs ?? 0));
-    const loose = [];
-    let pos = 0;
-    for (const cue of cues) {
-      const ok = Number.isInteger(cue.cs) && Number.isInteger(cue.ce) && cue.cs >= pos && cue.cs < cue.ce && cue.ce <= text.length;
-      if (!ok) { loose.push(cue); continue; }
-      append(span, text.slice(pos, cue.cs));
-      span.append(cueMark(cue, text.slice(cue.cs, cue.ce)));
-      pos = cue.ce;
+    const fits = (q) => Number.isInteger(q.cs) && Number.isInteger(q.ce) && q.cs >= 0 && q.cs < q.ce && q.ce <= text.length;
+    const cues = u.cues.filter(fits);
+    const cuts = Array.from(new Set([0, text.length, ...cues.flatMap((q) => [q.cs, q.ce])])).sort((a, b) => a - b);
+    for (let k = 0; k + 1 < cuts.length; k++) {
+      const a = cuts[k], b = cuts[k + 1];
+      const over = cues.filter((q) => q.cs <= a && b <= q.ce);
+      if (over.length) span.append(cueMark(over, text.slice(a, b), over.filter((q) => q.ce === b)));
+      else append(span, text.slice(a, b));
     }
-    append(span, text.slice(pos));
-    for (const cue of loose) span.append(cueMark(cue, null));
+    for (const q of u.cues.filter((q) => !fits(q))) span.append(cueMark([q], "", [q]));
     return span;
   }
-  function cueMark(cue, words) {
-    const mark = el("mark", { class: "cue fam-" + cue.family, "data-label": cue.label, "data-t": cue.start,
-                              title: `${cue.label}${cue.score !== null ? " " + cue.score.toFixed(2) : ""} (${cue.method || "?"}) \u2013 play from ${fmtTime(cue.start)}` },
-      words);  // the label is drawn by CSS from data-label, so the span's text stays the utterance's text
-    mark.addEventListener("click", (e) => { e.stopPropagation(); seek(cue.start); });
+  function cueMark(over, words, ending) {
+    const main = over.reduce((m, q) => (q.ce - q.cs < m.ce - m.cs ? q : m));   // the narrowest cue leads
+    const what = over.map((q) => `${q.label}${q.score !== null ? " " + q.score.toFixed(2) : ""} (${q.method || "?"})`);
+    const mark = el("mark", {
+      class: "cue fam-" + main.family + (over.length > 1 ? " nested" : ""), "data-labels": over.map((q) => q.label).join(" "),
+      "data-label": ending.length ? ending.map((q) => q.label).join(", ") : null, "data-t": main.start,
+      title: what.join("; ") + " \u2013 play from " + fmtTime(main.start),
+    }, words);
+    mark.addEventListener("click", (e) => { e.stopPropagation(); seek(main.start); });
     return mark;
   }
 
   let playingRow = null;
   function markPlaying(c) {
-    const t = player.currentTime, rows = $("transcript") ? $("transcript").children : [];
+    const t = player.currentTime, rows = $("transcript") ? $("transcript").children : [], utts = utterancesOf(c);
     let found = null;
-    for (let i = 0; i < c.utterances.length; i++) {
-      const u = c.utterances[i];
+    for (let i = 0; i < utts.length; i++) {
+      const u = utts[i];
       if (u.start <= t && t < u.end) { found = rows[i]; break; }
     }
     if (found === playingRow) return;
@@ -360,15 +385,16 @@
 
   // Customer sentiment over the call: P(positive), P(negative or frustrated), P(confused) per customer utterance.
   function sentimentChart(c) {
-    let utts = c.utterances.filter((u) => u.role === "customer" && u.sentiment);
+    const all = utterancesOf(c);
+    let utts = all.filter((u) => u.role === "customer" && u.sentiment);
     let note = null;
-    if (!utts.length && !c.utterances.some((u) => u.role === "customer")) {
-      utts = c.utterances.filter((u) => u.sentiment);
+    if (!utts.length && !all.some((u) => u.role === "customer")) {
+      utts = all.filter((u) => u.sentiment);
       if (utts.length) note = "No speaker was identified as the customer: all speakers shown.";
     }
     if (!utts.length) return el("p", { class: "muted", id: "sentiment-none" }, "No sentiment in this record.");
     const w = 520, h = 140, pad = 28;
-    const end = Math.max(c.duration || 0, ...c.utterances.map((u) => u.end || 0), 1);
+    const end = Math.max(c.duration || 0, ...all.map((u) => u.end || 0), 1);
     const x = (t) => pad + (t / end) * (w - 2 * pad), y = (p) => h - pad - p * (h - 2 * pad);
     const series = [
       ["positive", (s) => s.positive || 0],
