@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import re
 import random
 import shutil
 import statistics
@@ -193,6 +195,14 @@ def test_report_command_writes_offline_page(scored, tmp_path):
     assert main(["report", str(scored), "-o", str(out), "--audio-root", str(tmp_path), "--title", "T"]) == 0
     page = out.read_text()
     assert "http://" not in page.replace("http://www.w3.org/2000/svg", "") and "https://" not in page
+    block = re.search(r'<script type="application/json" id="report-data">(.*?)</script>', page, re.S).group(1)
+    data = json.loads(block)
+    by_id = {r["call_id"]: r for r in iter_records(scored)}
+    assert {c["id"] for c in data["calls"]} == set(by_id)
+    for call in data["calls"]:   # audio linked relative to --audio-root, never embedded
+        assert call["src"] == Path(os.path.relpath(by_id[call["id"]]["source_path"], tmp_path)).as_posix()
+        assert len(call["u"]) == len(by_id[call["id"]].get("utterances") or [])
+    assert "data:audio" not in page and len(page) < 200_000
     assert main(["report", str(tmp_path / "missing.jsonl"), "-o", str(out)]) == 2
 
 

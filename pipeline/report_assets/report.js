@@ -333,7 +333,9 @@
         el("span", { class: "who" }, u.role === "unknown" ? u.speaker || "?" : u.role),
         highlighted(u),
         u.interruption ? el("span", { class: "flag" }, "interrupts") : u.overlap ? el("span", { class: "flag" }, "overlap") : null);
+      row.tabIndex = 0;
       row.addEventListener("click", () => seek(u.start));
+      row.addEventListener("keydown", (e) => { if (e.key === "Enter") seek(u.start); });
       box.append(row);
     });
     if (!utts.length) box.append(el("p", { class: "muted" }, "No speech transcribed."));
