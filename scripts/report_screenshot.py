@@ -1,6 +1,6 @@
 """Screenshot of the `callrisk report` page for a scores file, with one call opened (for the README).
 
-    python scripts/report_screenshot.py scores.jsonl -o docs/report.png [--call ID] [--size 1500x1000]
+    python scripts/report_screenshot.py scores.jsonl -o docs/report.png [--call ID] [--size 1500x1200]
 
 Renders the report into a temporary folder and has headless Chromium (Debian's `chromium`) save a PNG; the
 call shown is --call, else the riskiest call (the first call when there are no risk scores). Nothing is
@@ -40,10 +40,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("scores", help="records written by `callrisk score`")
     parser.add_argument("-o", "--output", required=True, help="PNG to write")
     parser.add_argument("--call", help="call id to open (default: the riskiest)")
-    parser.add_argument("--size", default="1500x1000", help="window WIDTHxHEIGHT in CSS pixels (default 1500x1000)")
+    parser.add_argument("--size", default="1500x1200", help="window WIDTHxHEIGHT in CSS pixels (default 1500x1200)")
     parser.add_argument("--title", default=ReportOptions.title)
     parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/chromium")
     args = parser.parse_args(argv)
+    if not Path(args.scores).is_file():
+        print(f"{args.scores}: no such file", file=sys.stderr)
+        return 1
     records = list(iter_records(Path(args.scores)))
     if not records:
         print(f"{args.scores}: no records", file=sys.stderr)

@@ -149,7 +149,7 @@
         el("td", { class: "num" }, fmtRisk(c.risk)),
         el("td", {}, el("span", { class: "badge band-" + c._band }, c._band === "unscored" ? "\u2013" : c._band)),
         el("td", { class: "id" }, c.id),
-        el("td", {}, c.started ? c.started.replace("T", " ").slice(0, 16) : "\u2013"),
+        el("td", { class: "when", title: c.started }, c.started ? c.started.replace("T", " ").slice(0, 16) : "\u2013"),
         el("td", {}, c.agent || "\u2013"),
         el("td", {}, c.reason || "\u2013"),
         el("td", { class: "num" }, fmtDur(c.duration)),
