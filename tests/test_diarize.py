@@ -152,3 +152,94 @@ def test_duplicated_stereo_is_diarized_as_mono(diarizer, sample_call):
     result = diarizer.diarize(make_audio(np.stack([samples, 0.8 * samples])))
     assert result.method == "pyannote"
     assert any("same signal" in note for note in result.notes)
+
+
+# -- synthesised two-voice calls (pipeline.corpus), end to end: decode -> diarize -> words -> utterances -> roles
+@pytest.fixture(scope="module")
+def rendered_calls(tmp_path_factory):
+    """The corpus smoke calls (4 short calls, ~157 s in all), rendered mono 16 kHz and stereo 8 kHz G.711
+    telephone with -22 dB crosstalk. Returns {variant: [(path, reference turns, reference role turns)]}."""
+    from pipeline.corpus.build import RECIPES
+    from pipeline.corpus.generate import generate_calls
+    from pipeline.corpus.render import RenderOptions, render_call
+
+    out = tmp_path_factory.mktemp("calls")
+    plans = generate_calls(RECIPES["smoke"].corpus)[:4]
+    variants = {"mono16k": RenderOptions(), "telephone": RenderOptions(stereo=True, telephone=True, crosstalk_db=-22.0)}
+    calls: dict[str, list] = {name: [] for name in variants}
+    for name, options in variants.items():
+        for plan in plans:
+            mix, rate, _ = render_call(plan, options)
+            path = out / f"{plan.call_id}-{name}.wav"
+            sf.write(path, mix.T, rate, subtype="ULAW" if options.telephone else "PCM_16")
+            speaker = {"agent": plan.agent.id, "customer": plan.customer.id}
+            calls[name].append((
+                str(path),
+                [SpeakerTurn(u.start, u.end, speaker[u.role]) for u in plan.utterances],
+                [SpeakerTurn(u.start, u.end, u.role) for u in plan.utterances],
+            ))
+    return calls
+
+
+@pytest.fixture(scope="module")
+def transcriber():
+    from pipeline.asr import Transcriber
+
+    return Transcriber()
+
+
+def _evaluate(calls, diarizer, transcriber, mixdown: bool = False) -> tuple[float, float, list[float]]:
+    """Time-weighted DER and role accuracy over the calls, with the real chain (ASR words for the roles;
+    `transcriber=None` when the roles come from the stereo channel map and need no words)."""
+    from dataclasses import replace
+
+    from pipeline.audio import load_audio
+    from pipeline.roles import assign_roles, role_accuracy, role_map, role_turns
+    from pipeline.utterances import build_utterances
+
+    total = der_sum = role_sum = 0.0
+    ders = []
+    for path, reference, reference_roles in calls:
+        audio = load_audio(path)
+        if mixdown:
+            audio = replace(audio, samples=audio.samples.mean(axis=0, keepdims=True))
+        result = diarizer.diarize(audio)
+        words = transcriber.transcribe(audio.mono()).words if transcriber else []
+        roles = role_map(assign_roles(build_utterances(words, result.turns), result))
+        call_der = diarization_error_rate(reference, result.turns, 0.0, audio.duration_s)
+        ders.append(call_der)
+        der_sum += call_der * audio.duration_s
+        role_sum += role_accuracy(reference_roles, role_turns(result.turns, roles)) * audio.duration_s
+        total += audio.duration_s
+    return der_sum / total, role_sum / total, ders
+
+
+@pytest.fixture(scope="module")
+def fast_diarizer():
+    # A coarser segmentation step (0.2 of the 10 s window) halves the time; DER on these calls is unchanged.
+    return Diarizer(DiarizationOptions(segmentation_step=0.2))
+
+
+@pytest.mark.slow
+def test_synthetic_calls_mono_16k(rendered_calls, fast_diarizer, transcriber):
+    der_mean, roles, ders = _evaluate(rendered_calls["mono16k"], fast_diarizer, transcriber)
+    assert der_mean <= 0.05, ders
+    assert max(ders) <= 0.10, ders
+    assert roles >= 0.95
+
+
+@pytest.mark.slow
+def test_synthetic_calls_stereo_telephone(rendered_calls, fast_diarizer):
+    der_mean, roles, ders = _evaluate(rendered_calls["telephone"], fast_diarizer, None)
+    assert der_mean <= 0.05, ders
+    assert roles >= 0.95
+
+
+@pytest.mark.slow
+def test_synthetic_calls_telephone_mixed_to_mono(rendered_calls, fast_diarizer, transcriber):
+    """8 kHz G.711 telephone audio through the model path (both parties on one channel). Harder than the issue's
+    cases (mono 16 kHz, stereo telephone): measured 5.3-6.0% here, mostly turn edges and one short customer
+    turn after an overlap given to the agent; the bound is looser on purpose (docs/diarization.md)."""
+    der_mean, roles, ders = _evaluate(rendered_calls["telephone"], fast_diarizer, transcriber, mixdown=True)
+    assert der_mean <= 0.07, ders
+    assert roles >= 0.95
