@@ -158,6 +158,12 @@ def row_ids(browser) -> list[str]:
     return browser.execute_script("return [...document.querySelectorAll('#calls tbody tr')].map(r => r.dataset.call)")
 
 
+def click(browser, element) -> None:
+    """Click as a reviewer would: scrolled to the middle of its panel, clear of the sticky audio player."""
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", element)
+    element.click()
+
+
 def transcript_texts(browser) -> list[str]:
     return browser.execute_script("return [...document.querySelectorAll('#transcript .utt .text')].map(e => e.textContent)")
 
@@ -287,16 +293,16 @@ def test_click_utterance_cue_and_evidence_seek_audio(browser, report, records):
     now = lambda: browser.execute_script("return document.getElementById('player').currentTime")  # noqa: E731
     utterance = call["utterances"][-2]
     rows = browser.find_elements(By.CSS_SELECTOR, "#transcript .utt")
-    rows[len(call["utterances"]) - 2].click()
+    click(browser, rows[len(call["utterances"]) - 2])
     assert now() == pytest.approx(utterance["start"], abs=0.5)
     mark = browser.find_element(By.CSS_SELECTOR, "#transcript mark.cue")
-    mark.click()
+    click(browser, mark)
     row = int(mark.find_element(By.XPATH, "ancestor::div[@data-i]").get_attribute("data-i"))
     cue_starts = [c["start"] for c in call["utterances"][row]["cues"] if c["label"] in mark.get_attribute("data-labels").split()]
     assert now() == pytest.approx(float(mark.get_attribute("data-t")), abs=0.5)
     assert any(abs(float(mark.get_attribute("data-t")) - t) < 1e-3 for t in cue_starts)
     evidence = next(reason["evidence"][0] for reason in call["risk"]["reasons"] if reason["evidence"])
-    browser.find_element(By.CSS_SELECTOR, "button.evidence").click()
+    click(browser, browser.find_element(By.CSS_SELECTOR, "button.evidence"))
     assert now() == pytest.approx(evidence["start"], abs=0.5)
     # the audio file was found and loaded (it is linked, not embedded)
     assert browser.execute_script("return document.getElementById('player').duration") == pytest.approx(
