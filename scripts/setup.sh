@@ -7,8 +7,9 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${CALLRISK_VENV:-$ROOT/.venv}"
 PY="${PYTHON:-python3}"
 CONSTRAINTS="$ROOT/scripts/constraints.txt"
-# Debian packages: libsndfile for audio I/O fallbacks; flite/festival voices render the synthetic corpus.
-APT_PACKAGES=(flite festival festvox-us-slt-hts sox)
+# Debian packages: flite/festival voices render the synthetic corpus; chromium + chromium-driver run the
+# report's browser tests (selenium drives them; no browser is downloaded).
+APT_PACKAGES=(flite festival festvox-us-slt-hts sox chromium chromium-driver)
 
 log() { printf '[setup] %s\n' "$*" >&2; }
 

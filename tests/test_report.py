@@ -37,11 +37,10 @@ CHROMEDRIVER = "/usr/bin/chromedriver"
 ROOT = Path(__file__).resolve().parents[1]
 INJECTION = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
 
-webdriver = pytest.importorskip("selenium.webdriver")
-if not (Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists()):
-    pytest.skip("Debian chromium / chromium-driver not installed (scripts/setup.sh installs them)",
-                allow_module_level=True)
+# scripts/setup.sh installs selenium and Debian's chromium + chromium-driver: a missing one is a failure, not a skip.
+assert Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "run scripts/setup.sh (chromium, chromium-driver)"
 
+from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import Select  # noqa: E402
