@@ -44,6 +44,7 @@ class Case:
     reference_roles: list[SpeakerTurn]    # same turns labelled with roles; empty when roles are unknown
     reference_words: list[Word]
     as_mono: bool = False
+    stereo: bool = False
 
 
 def peak_rss_mb() -> float:
@@ -72,7 +73,8 @@ def corpus_cases(directory: str, limit: int | None) -> list[Case]:
                 SpeakerTurn(u["start"], u["end"], u["speaker"]) for u in call["utterances"]
             ]
             roles = [SpeakerTurn(u["start"], u["end"], u["role"]) for u in call["utterances"]]
-            cases.append(Case(call["call_id"], str(path), reference, roles, _reference_words(call["utterances"])))
+            cases.append(Case(call["call_id"], str(path), reference, roles, _reference_words(call["utterances"]),
+                              stereo=call["audio"].get("channels") == 2))
             if limit and len(cases) >= limit:
                 break
     return cases
@@ -122,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         found = corpus_cases(directory, args.limit)
         cases += found
         if args.as_mono:
-            cases += [replace(c, name=c.name + "+mono", as_mono=True) for c in found]
+            cases += [replace(c, name=c.name + "+mono", as_mono=True) for c in found if c.stereo]
     if not cases:
         parser.error("nothing to evaluate: give --sample and/or --corpus DIR")
     if args.threads:

@@ -238,7 +238,7 @@ def test_synthetic_calls_stereo_telephone(rendered_calls, fast_diarizer):
 @pytest.mark.slow
 def test_synthetic_calls_telephone_mixed_to_mono(rendered_calls, fast_diarizer, transcriber):
     """8 kHz G.711 telephone audio through the model path (both parties on one channel). Harder than the issue's
-    cases (mono 16 kHz, stereo telephone): measured 5.3-6.0% here, mostly turn edges and one short customer
+    cases (mono 16 kHz, stereo telephone): measured 5.3-6.0%, mostly turn edges and one short customer
     turn after an overlap given to the agent; the bound is looser on purpose (docs/diarization.md)."""
     der_mean, roles, ders = _evaluate(rendered_calls["telephone"], fast_diarizer, transcriber, mixdown=True)
     assert der_mean <= 0.07, ders
