@@ -80,17 +80,18 @@ def role_filter(rows: list[dict[str, str]], detector: CueDetector) -> list[set[s
     return [{c for c in true_cues(r) if c in {x.label for x in detector.rules.for_role(r["role"])}} for r in rows]
 
 
-def evaluate(encoder: TextEncoder, heldout: Path, head_dir: Path, cues_file: Path) -> dict[str, float]:
+def evaluate(encoder: TextEncoder, heldout: Path | list, head_dir: Path, cues_file: Path, name: str = "") -> dict[str, float]:
     from sklearn.metrics import classification_report, f1_score
 
-    rows = read_rows(heldout)
+    rows = read_rows(heldout) if isinstance(heldout, Path) else heldout
+    name = name or heldout.name
     texts, roles = [r["text"] for r in rows], [r["role"] for r in rows]
     detector = CueDetector(load_cue_rules(cues_file), encoder)
     predicted, found, emb = detect_labels(detector, encoder, texts, roles)
     truth = role_filter(rows, detector)
     scores = cue_scores(truth, predicted)
     pattern_only = cue_scores(truth, [{f[0] for f in fs if f[4] == "pattern"} for fs in found])
-    print(f"\nCue detectors on {heldout.name} ({len(rows)} utterances)")
+    print(f"\nCue detectors on {name} ({len(rows)} utterances)")
     print(f"{'label':<22}{'P':>7}{'R':>7}{'F1':>7}{'n':>5}   pattern-only F1")
     for label in CUE_LABELS:
         s = scores[label]
@@ -102,12 +103,25 @@ def evaluate(encoder: TextEncoder, heldout: Path, head_dir: Path, cues_file: Pat
     probs = head.predict(emb.utterance, roles)
     predicted_sentiment = [max(p, key=p.get) for p in probs]
     gold = [r["label"] for r in rows]
-    print(f"\nSentiment on {heldout.name}")
+    print(f"\nSentiment on {name}")
     print(classification_report(gold, predicted_sentiment, labels=list(SENTIMENT_LABELS), digits=3, zero_division=0))
     sentiment_f1 = float(f1_score(gold, predicted_sentiment, labels=list(SENTIMENT_LABELS), average="macro", zero_division=0))
     print(f"sentiment macro-F1 {sentiment_f1:.3f} (target >= {SENTIMENT_TARGET})")
     return {"sentiment_macro_f1": round(sentiment_f1, 4), "cue_macro_f1": round(cue_f1, 4),
             "cue_pattern_only_macro_f1": round(macro(pattern_only), 4)}
+
+
+def corpus_rows(calls: int, seed: int = 9090) -> list[dict[str, str]]:
+    """Distinct utterances of generated calls in the generator's held-out phrasings (never in the training set)."""
+    from pipeline.corpus import CorpusOptions, DialogueOptions, generate_calls
+
+    options = CorpusOptions(calls=calls, seed=seed, dialogue=DialogueOptions(phrase_split="heldout"))
+    rows: dict[tuple[str, str], dict[str, str]] = {}
+    for call in generate_calls(options):
+        for u in call.utterances:
+            cues = ";".join(sorted({c.label for c in u.cues}))
+            rows.setdefault((u.role, u.text), {"text": u.text, "role": u.role, "label": u.sentiment, "cues": cues})
+    return list(rows.values())
 
 
 def tune(encoder: TextEncoder, train: Path, cues_file: Path, verbose: bool = True) -> None:
@@ -231,6 +245,8 @@ def main() -> int:
     parser.add_argument("--timing", action="store_true", help="also time the cue stage against ASR")
     parser.add_argument("--calls", type=int, default=3, help="synthetic calls to time (plus the real sample)")
     parser.add_argument("--profile", action="store_true", help="with --timing: where the cue stage spends its time")
+    parser.add_argument("--corpus", type=int, default=0,
+                        help="also score N generated calls in the generator's held-out phrasings")
     parser.add_argument("--json", type=Path, default=None, help="write the numbers here")
     args = parser.parse_args()
 
@@ -239,6 +255,9 @@ def main() -> int:
         tune(encoder, args.train, args.cues)
         return 0
     results = evaluate(encoder, args.heldout, args.head, args.cues)
+    if args.corpus:
+        scores = evaluate(encoder, corpus_rows(args.corpus), args.head, args.cues, f"{args.corpus} corpus calls, held-out phrasings")
+        results.update({f"corpus_{k}": v for k, v in scores.items()})
     if args.timing:
         results.update(timing(args.calls, args.profile))
     if args.json:

@@ -245,3 +245,22 @@ def test_cues_found_in_a_call_run_from_audio(stage, tmp_path):
     customer_pitch = np.median([u.prosody["pitch_hz"] for u in utts if u.role == "customer"])
     assert customer_pitch > agent_pitch * 1.3  # slt is a female voice, kal male
     assert measures["talk_ratio_agent"] is not None and measures["first_cue_s"]
+
+
+def test_patterns_only_stage_loads_no_model():
+    stage = CueStage(CueOptions(semantic=False, sentiment=False))
+    assert stage.encoder is None and stage.head is None
+    utts = [Utterance("C", "customer", 0.0, 2.0, CLEAR["prior_contact"][1], (-1, -1)),
+            Utterance("A", "agent", 2.5, 4.0, CLEAR["recap"][1], (-1, -1))]
+    measures = stage.annotate(utts, [])
+    assert [c.label for c in utts[0].cues] == ["prior_contact"] and utts[0].sentiment is None
+    assert measures["cue_counts"] == {"prior_contact": 1, "recap": 1}
+
+
+def test_options_from_the_config_section():
+    from pipeline.config import section
+
+    options = section({"cues": {"encoder_threads": 2, "hold_min_s": 5}}, "cues", CueOptions)
+    assert options.encoder_options().threads == 2 and options.prosody_options().hold_min_s == 5
+    with pytest.raises(Exception, match="encoder_threads"):
+        section({"cues": {"encoder_threads": -1}}, "cues", CueOptions)
