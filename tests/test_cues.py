@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from pipeline.cues import (
-    DEFAULT_CUES_FILE, CueConfigError, CueDetector, CueOptions, CueStage, load_cue_rules, make_cues,
+    CueConfigError, CueDetector, CueOptions, CueStage, load_cue_rules, make_cues,
 )
 from pipeline.types import Utterance, Word
 from pipeline.vocab import AGENT_PREVENTIVE_CUES, AGENT_RISK_CUES, CUE_LABELS, CUSTOMER_RISK_CUES
