@@ -8,6 +8,8 @@ import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Iterator
 
 from pipeline import __version__
@@ -15,10 +17,13 @@ from pipeline.asr import AsrOptions, Transcriber
 from pipeline.audio import AudioOptions, load_audio
 from pipeline.config import ConfigError, section
 from pipeline.cues import DEFAULT_CUES_FILE, CueOptions, CueStage, load_cue_rules
-from pipeline.diarize import Diarization, DiarizationOptions, Diarizer, StereoOptions
+from pipeline.diarize import Diarization, DiarizationOptions, Diarizer, StereoOptions, write_rttm
 from pipeline.errors import CallError, NoSpeechError
 from pipeline.registry import resolve_model
 from pipeline.record import base_record, error_record, speaker_blocks, transcript_block
+from pipeline.redact import RedactOptions, redact_record
+from pipeline.risk import CallbackRiskModel, RiskOptions
+from pipeline.sentiment import DEFAULT_HEAD_DIR
 from pipeline.roles import RoleOptions, assign_roles, role_map
 from pipeline.types import Audio, CallInput, Transcript
 from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
@@ -26,12 +31,21 @@ from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
 log = logging.getLogger(__name__)
 
 # Config sections whose values change what a record contains; a change re-processes calls on resume.
-RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "cues", "output")
+RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "cues", "risk", "redaction", "output")
+DEFAULT_RISK_MODEL = Path(__file__).resolve().parent.parent / "models" / "default" / "model.json"
 
 
 def settings_hash(config: dict[str, Any]) -> str:
-    relevant = {name: config.get(name) for name in RESULT_SECTIONS}
+    """Changes when anything that shapes a record changes: settings, version, the risk model and cue files."""
+    relevant: dict[str, Any] = {name: config.get(name) for name in RESULT_SECTIONS}
     relevant["version"] = __version__
+    artefacts = [DEFAULT_RISK_MODEL if config["risk"]["model"] == "default" else Path(config["risk"]["model"])]
+    artefacts.append(Path(config["cues"]["cues_file"]) if config["cues"]["cues_file"] else DEFAULT_CUES_FILE)
+    head = config["cues"]["sentiment_head"]
+    artefacts.append((Path(head) if head else DEFAULT_HEAD_DIR) / "head.json")
+    for path in artefacts:
+        path = path / "model.json" if path.is_dir() else path
+        relevant[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -49,6 +63,47 @@ def diarization_options(config: dict[str, Any]) -> DiarizationOptions:
     return section({"diarization": values}, "diarization", DiarizationOptions)
 
 
+@dataclass(frozen=True)
+class RiskSettings:
+    """The `risk` section: which model scores calls, and how its output is presented."""
+
+    model: str = "default"
+    band_thresholds: tuple[float, float] = (0.2, 0.4)
+    top_reasons: int = 3
+    evidence_per_reason: int = 3
+
+    def model_path(self) -> Path | None:
+        if not self.model:
+            return None
+        path = DEFAULT_RISK_MODEL if self.model == "default" else Path(self.model).expanduser()
+        path = path / "model.json" if path.is_dir() else path
+        if not path.is_file():
+            raise ConfigError(f"risk.model: no model file at {path} (train one with `callrisk train`, or set \"\")")
+        return path
+
+    def presentation(self) -> RiskOptions:
+        try:
+            return RiskOptions(tuple(self.band_thresholds), self.top_reasons, self.evidence_per_reason)
+        except ValueError as exc:
+            raise ConfigError(f"config section 'risk': {exc}") from exc
+
+
+def load_risk_model(settings: RiskSettings) -> CallbackRiskModel | None:
+    path = settings.model_path()
+    if path is None:
+        return None
+    try:
+        return CallbackRiskModel.load(path)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ConfigError(f"risk.model: {path} is not a callrisk model ({type(exc).__name__}: {exc})") from exc
+
+
+def rttm_path(folder: str, call_id: str) -> str:
+    """<folder>/<call_id>.rttm, with the id's path separators flattened so it cannot leave the folder."""
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return str(Path(folder) / (call_id.replace("/", "__").replace("\\", "__").lstrip(".") + ".rttm"))
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Validate every section and find every model before a batch starts (ConfigError / ModelNotFoundError)."""
     from pipeline.batch import BatchOptions
@@ -60,6 +115,10 @@ def check_config(config: dict[str, Any]) -> None:
     cues = section(config, "cues", CueOptions)
     load_cue_rules(cues.cues_file or DEFAULT_CUES_FILE)  # a malformed cue file stops the batch before it starts
     diarization_options(config)
+    section(config, "redaction", RedactOptions)
+    risk = section(config, "risk", RiskSettings)
+    risk.presentation()
+    load_risk_model(risk)
     asr = section(config, "asr", AsrOptions)
     resolve_model(asr.model, asr.hub_id)
     resolve_model("segmentation-3.0")
@@ -96,7 +155,12 @@ class CallProcessor:
         self.overlap_stages = batch.overlap_stages
         self.torch_threads = batch.torch_threads
         self.cue_options = section(config, "cues", CueOptions)
+        risk = section(config, "risk", RiskSettings)
+        self.risk_options = risk.presentation()
+        self.risk_model = load_risk_model(risk)  # small JSON: loaded eagerly
+        self.redaction = section(config, "redaction", RedactOptions)
         self.include_words = bool(config["output"]["include_words"])
+        self.rttm_dir = config["output"]["rttm_dir"]
         self.settings_hash = settings_hash(config)
         self.diarizer = Diarizer(diarization_options(config))
         self._transcriber: Transcriber | None = None
@@ -136,31 +200,43 @@ class CallProcessor:
         try:
             with timer.stage("decode"):
                 audio = load_audio(call.path, self.audio_options)
-            transcript, diarization = self._transcribe_and_diarize(audio, timer)
-            if not transcript.words:
-                raise NoSpeechError(call.path, "no speech recognised (the recording holds no words)")
-            with timer.stage("utterances"):
-                utterances = build_utterances(transcript.words, diarization.turns, None, self.utterance_options)
-                roles = assign_roles(utterances, diarization, self.role_options)
-                apply_roles(utterances, role_map(roles))
-            measures = None
-            if self.cue_stage is not None:
-                with timer.stage("cues"):
-                    samples = audio.samples if audio.channels > 1 else audio.samples[0]
-                    measures = self.cue_stage.annotate(utterances, transcript.words, samples, audio.duration_s)
+            record = self._analyse(call, audio, timer)
         except CallError as exc:
             log.warning("%s failed: %s", call.call_id, exc)
             return error_record(call, self.settings_hash, exc.type, str(exc), audio)
         except Exception as exc:  # a bug or a library failure on odd input: still one record, batch goes on
             log.exception("%s: unexpected failure", call.call_id)
             return error_record(call, self.settings_hash, "internal_error", f"{call.path}: {type(exc).__name__}: {exc}", audio)
+        record["timing_s"] = {k: round(v, 3) for k, v in timer.seconds.items()}
+        return record
+
+    def _analyse(self, call: CallInput, audio: Audio, timer: StageTimer) -> dict[str, Any]:
+        transcript, diarization = self._transcribe_and_diarize(audio, timer)
+        if not transcript.words:
+            raise NoSpeechError(call.path, "no speech recognised (the recording holds no words)")
+        with timer.stage("utterances"):
+            utterances = build_utterances(transcript.words, diarization.turns, None, self.utterance_options)
+            roles = assign_roles(utterances, diarization, self.role_options)
+            apply_roles(utterances, role_map(roles))
+        measures = None
+        if self.cue_stage is not None:
+            with timer.stage("cues"):
+                samples = audio.samples if audio.channels > 1 else audio.samples[0]
+                measures = self.cue_stage.annotate(utterances, transcript.words, samples, audio.duration_s)
         record = base_record(call, self.settings_hash, "ok")
         record["audio"] = audio.info()
         record["transcript"] = transcript_block(transcript, self.asr_options.model, self.include_words)
         record.update(speaker_blocks(diarization, roles, utterances))
+        if self.rttm_dir:
+            write_rttm(diarization, call.call_id, rttm_path(self.rttm_dir, call.call_id))
         if measures is not None:
             record["measures"] = measures
-        record["timing_s"] = {k: round(v, 3) for k, v in timer.seconds.items()}
+        if self.risk_model is not None:
+            with timer.stage("risk"):
+                record["risk"] = self.risk_model.explain(record, self.risk_options)
+        if self.redaction.enabled:  # last, so risk evidence is masked too
+            with timer.stage("redact"):
+                redact_record(record, self.redaction)
         return record
 
     def _transcribe_and_diarize(self, audio: Audio, timer: StageTimer) -> tuple[Transcript, Diarization]:

@@ -8,6 +8,7 @@ import jsonschema
 import pytest
 
 from pipeline.cli import main
+from pipeline.diarize import read_rttm
 from pipeline.record import SCHEMA_PATH
 from pipeline.writer import iter_records
 
@@ -23,17 +24,19 @@ def scored(tmp_path_factory):
     assert main(["corpus", "--out", str(stereo), "--calls", "1", "--seed", "11", "--audio", "--short",
                  "--stereo", "--telephone", "--crosstalk-db", "-25"]) == 0
     out = root / "scores.jsonl"
-    assert main(["score", str(mono / "metadata.csv"), str(stereo / "metadata.csv"), "-o", str(out)]) == 0
+    rttm = root / "rttm"
+    assert main(["score", str(mono / "metadata.csv"), str(stereo / "metadata.csv"), "-o", str(out),
+                 "--set", f"output.rttm_dir={rttm}"]) == 0
     truth = {}
     for corpus in (mono, stereo):
         for line in (corpus / "calls.jsonl").read_text().splitlines():
             call = json.loads(line)
             truth[call["call_id"]] = call
-    return {r["call_id"]: r for r in iter_records(out)}, truth
+    return {r["call_id"]: r for r in iter_records(out)}, truth, rttm
 
 
 def test_records_are_valid_and_carry_the_manifest_metadata(scored):
-    records, truth = scored
+    records, truth, _ = scored
     validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
     assert set(records) == set(truth)
     for call_id, record in records.items():
@@ -45,7 +48,7 @@ def test_records_are_valid_and_carry_the_manifest_metadata(scored):
 
 
 def test_roles_match_the_ground_truth_for_most_speech(scored):
-    records, truth = scored
+    records, truth, _ = scored
     right = total = 0.0
     for call_id, record in records.items():
         for utt in record["utterances"]:
@@ -59,7 +62,7 @@ def test_roles_match_the_ground_truth_for_most_speech(scored):
 
 
 def test_stereo_calls_use_the_channels(scored):
-    records, truth = scored
+    records, truth, _ = scored
     stereo = [r for r in records.values() if r["audio"]["channels"] == 2]
     assert len(stereo) == 1
     record = stereo[0]
@@ -69,7 +72,7 @@ def test_stereo_calls_use_the_channels(scored):
 
 def test_cues_found_from_audio_match_the_ground_truth(scored):
     """ASR errors included: most labelled cues of each call are found, and most found cues are real."""
-    records, truth = scored
+    records, truth, _ = scored
     expected = found = hits = 0
     for call_id, record in records.items():
         want = {c["label"] for u in truth[call_id]["utterances"] for c in u["cues"]}
@@ -82,3 +85,32 @@ def test_cues_found_from_audio_match_the_ground_truth(scored):
     assert expected > 0
     assert hits / expected >= 0.6, f"cue recall {hits}/{expected}"
     assert hits / max(found, 1) >= 0.6, f"cue precision {hits}/{found}"
+
+
+def test_rttm_export_matches_the_record_turns(scored):
+    records, _, rttm = scored
+    for call_id, record in records.items():
+        exported = [(t.speaker, round(t.start, 2), round(t.end, 2)) for t in read_rttm(str(rttm / f"{call_id}.rttm"))]
+        in_record = [(t["speaker"], round(t["start"], 2), round(t["end"], 2)) for t in record["turns"]]
+        assert exported and sorted(exported, key=lambda t: t[1:]) == sorted(in_record, key=lambda t: t[1:])
+
+
+def test_pii_is_masked_in_every_text_field(tmp_path):
+    """A spoken card and phone number, through real ASR, never reach the output when redaction is on."""
+    import re
+    import subprocess
+
+    wav = tmp_path / "pii.wav"
+    line = ("Hello, thanks for calling. Sure, my card number is four one one one, one one one one, one one one one, "
+            "one one one one. And my phone number is five five five, two one two, three four five six.")
+    subprocess.run(["flite", "-voice", "slt", "-t", line, "-o", str(wav)], check=True)
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(wav), "-o", str(out), "--set", "redaction.enabled=true"]) == 0
+    (record,) = list(iter_records(out))
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
+    assert not list(validator.iter_errors(record))
+    assert record["redaction"]["enabled"] and sum(record["redaction"]["counts"].values()) >= 2
+    texts = [record["transcript"]["text"], *(w["text"] for w in record["transcript"]["words"]),
+             *(u["text"] for u in record["utterances"])]
+    assert all(not re.search(r"\d{3}", t.replace(" ", "")) for t in texts), texts
+    assert "#" in record["transcript"]["text"]
