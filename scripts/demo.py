@@ -3,7 +3,8 @@
 
 Inputs: the real 30 s two-party phone call shipped inside pyannote.audio, and four short synthetic
 contact-centre calls rendered by the project's corpus generator (`callrisk corpus --recipe smoke`, seeded, so
-the same calls every time) with their metadata CSV used as the manifest. Everything lands in --out.
+the same calls every time) with their metadata CSV used as the manifest. Writes scores.jsonl and the QA
+report (report.html) into --out and prints the riskiest calls.
 """
 
 from __future__ import annotations
@@ -55,7 +56,11 @@ def main() -> int:
     code = callrisk(["score", str(sample), str(corpus / "metadata.csv"), "-o", str(scores)])
     for record in iter_records(scores):
         print(json.dumps(summarize(record), indent=2))
-    print(f"demo: wrote {scores}", file=sys.stderr)
+    report = out / "report.html"
+    if callrisk(["report", str(scores), "-o", str(report), "--title", "callrisk demo"]) != 0:
+        return 1
+    print(f"demo: wrote {scores} and {report} (open it in a browser); riskiest calls:", file=sys.stderr)
+    callrisk(["top", str(scores), "-n", "3"])
     return code
 
 
