@@ -1,4 +1,5 @@
-"""One call through every stage: decode -> ASR -> (later stages) -> record. Models load once per processor."""
+"""One call through every stage: decode -> ASR + diarization -> utterances and roles -> cues, sentiment,
+prosody -> risk -> (redaction) -> record. Models load once per processor; a bad call becomes an error record."""
 
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from pipeline.registry import resolve_model
 from pipeline.record import base_record, error_record, speaker_blocks, transcript_block
 from pipeline.redact import RedactOptions, redact_record
 from pipeline.risk import CallbackRiskModel, RiskOptions
-from pipeline.sentiment import DEFAULT_HEAD_DIR
 from pipeline.roles import RoleOptions, assign_roles, role_map
+from pipeline.sentiment import DEFAULT_HEAD_DIR
 from pipeline.types import Audio, CallInput, Transcript
 from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
 
@@ -35,16 +36,26 @@ RESULT_SECTIONS = ("audio", "asr", "diarization", "utterances", "roles", "cues",
 DEFAULT_RISK_MODEL = Path(__file__).resolve().parent.parent / "models" / "default" / "model.json"
 
 
+def risk_model_file(model: str) -> Path | None:
+    """The model.json that `risk.model` names: "default" is the shipped model, "" none, else a file or folder."""
+    if not model:
+        return None
+    path = DEFAULT_RISK_MODEL if model == "default" else Path(model).expanduser()
+    return path / "model.json" if path.is_dir() else path
+
+
 def settings_hash(config: dict[str, Any]) -> str:
-    """Changes when anything that shapes a record changes: settings, version, the risk model and cue files."""
+    """Changes when anything that shapes a record changes: settings, version, the risk model, cue rules and
+    sentiment head files (users retrain and edit those in place)."""
     relevant: dict[str, Any] = {name: config.get(name) for name in RESULT_SECTIONS}
     relevant["version"] = __version__
-    artefacts = [DEFAULT_RISK_MODEL if config["risk"]["model"] == "default" else Path(config["risk"]["model"])]
-    artefacts.append(Path(config["cues"]["cues_file"]) if config["cues"]["cues_file"] else DEFAULT_CUES_FILE)
-    head = config["cues"]["sentiment_head"]
-    artefacts.append((Path(head) if head else DEFAULT_HEAD_DIR) / "head.json")
-    for path in artefacts:
-        path = path / "model.json" if path.is_dir() else path
+    cues = config["cues"]
+    artefacts = [
+        risk_model_file(config["risk"]["model"]),
+        Path(cues["cues_file"]) if cues["cues_file"] else DEFAULT_CUES_FILE,
+        (Path(cues["sentiment_head"]) if cues["sentiment_head"] else DEFAULT_HEAD_DIR) / "head.json",
+    ]
+    for path in filter(None, artefacts):
         relevant[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
 
@@ -73,11 +84,8 @@ class RiskSettings:
     evidence_per_reason: int = 3
 
     def model_path(self) -> Path | None:
-        if not self.model:
-            return None
-        path = DEFAULT_RISK_MODEL if self.model == "default" else Path(self.model).expanduser()
-        path = path / "model.json" if path.is_dir() else path
-        if not path.is_file():
+        path = risk_model_file(self.model)
+        if path is not None and not path.is_file():
             raise ConfigError(f"risk.model: no model file at {path} (train one with `callrisk train`, or set \"\")")
         return path
 

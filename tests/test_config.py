@@ -57,3 +57,16 @@ def test_malformed_files(tmp_path):
         load_config(tmp_path / "missing.yaml")
     with pytest.raises(ConfigError, match=r"expected section.key=value"):
         parse_override("asr.beam_size")
+
+
+def test_settings_hash_follows_what_shapes_a_record(tmp_path):
+    from pipeline.process import DEFAULT_RISK_MODEL, settings_hash
+
+    model = tmp_path / "model.json"
+    model.write_bytes(DEFAULT_RISK_MODEL.read_bytes())
+    base = [f"risk.model={tmp_path}"]
+    digest = settings_hash(load_config(overrides=base))
+    assert settings_hash(load_config(overrides=[*base, "asr.beam_size=5"])) != digest
+    assert settings_hash(load_config(overrides=[*base, "batch.workers=2"])) == digest  # how calls run, not what they hold
+    model.write_bytes(model.read_bytes() + b"\n")  # a retrained model file re-scores calls on resume
+    assert settings_hash(load_config(overrides=base)) != digest
