@@ -28,15 +28,12 @@ class AudioOptions:
     max_duration_s: float = 7200.0
     min_duration_s: float = 0.5
     silence_dbfs: float = -60.0
-    stereo_identical_corr: float = 0.98
 
     def __post_init__(self) -> None:
         if self.max_duration_s <= 0 or self.min_duration_s < 0 or self.min_duration_s >= self.max_duration_s:
             raise ValueError("need 0 <= min_duration_s < max_duration_s")
         if self.silence_dbfs >= 0:
             raise ValueError(f"silence_dbfs must be negative dBFS, got {self.silence_dbfs}")
-        if not 0 < self.stereo_identical_corr <= 1:
-            raise ValueError(f"stereo_identical_corr must be in (0, 1], got {self.stereo_identical_corr}")
 
 
 def file_sha256(path: str) -> str:
@@ -81,9 +78,7 @@ def load_audio(path: str, options: AudioOptions = AudioOptions()) -> Audio:
         level = "digital silence" if peak <= 0 else f"peak {20 * np.log10(peak):.1f} dBFS"
         raise SilentAudioError(path, f"silent recording ({level}, threshold audio.silence_dbfs={options.silence_dbfs})")
 
-    samples = data.T  # (channels, n)
-    if channels == 2 and _channels_identical(samples, options.stereo_identical_corr):
-        samples = samples[:1]  # a "stereo" file carrying one signal twice is mono
+    samples = data.T  # (channels, n); a stereo file carrying one signal twice is diarization's call (diarize.py)
     if rate != SAMPLE_RATE:
         samples = soxr.resample(samples.T, rate, SAMPLE_RATE, quality="HQ").T
     samples = np.ascontiguousarray(samples, dtype=np.float32)
@@ -96,12 +91,3 @@ def load_audio(path: str, options: AudioOptions = AudioOptions()) -> Audio:
         source_subtype=subtype,
         sha256=file_sha256(path),
     )
-
-
-def _channels_identical(samples: np.ndarray, threshold: float) -> bool:
-    left, right = samples[0].astype(np.float64), samples[1].astype(np.float64)
-    if np.allclose(left, right):
-        return True
-    left, right = left - left.mean(), right - right.mean()
-    denom = np.sqrt(np.dot(left, left) * np.dot(right, right))
-    return bool(denom > 0 and np.dot(left, right) / denom >= threshold)

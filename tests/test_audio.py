@@ -52,14 +52,6 @@ def test_stereo_channels_are_kept(tmp_path):
     assert audio.mono().shape == (audio.samples.shape[1],)
 
 
-def test_stereo_with_the_same_signal_twice_is_mono(tmp_path):
-    t = np.arange(16000) / 16000
-    mono = 0.3 * np.sin(2 * np.pi * 300 * t)
-    sf.write(tmp_path / "dup.wav", np.stack([mono, mono], axis=1), 16000)
-    audio = load_audio(str(tmp_path / "dup.wav"))
-    assert audio.channels == 1 and audio.source_channels == 2
-
-
 def test_not_audio(tmp_path):
     path = tmp_path / "notes.wav"
     path.write_text("this is not a recording\n" * 50)

@@ -129,3 +129,15 @@ def test_long_call_in_chunks_keeps_absolute_times(tmp_path, short_call, processo
     once = processor.transcriber.transcribe(speech).text  # the unchunked transcript of one copy
     # decoding differs a little at the cuts (Whisper sees other context), so the bound is loose
     assert word_error_rate(f"{once} {once} {once}", record["transcript"]["text"]) <= 0.25
+
+
+def test_stereo_file_with_one_signal_twice_is_diarized_as_mono(tmp_path, short_call):
+    speech, rate = sf.read(short_call, dtype="float32")
+    sf.write(tmp_path / "dup.wav", np.stack([speech, speech], axis=1), rate)
+    out = tmp_path / "o.jsonl"
+    assert main(["score", str(tmp_path / "dup.wav"), "-o", str(out)]) == 0
+    (record,) = list(iter_records(out))
+    assert record["audio"]["channels"] == 2
+    assert record["diarization"]["method"] == "pyannote"
+    assert any("same signal" in note for note in record["diarization"]["notes"])
+    assert len(record["speakers"]) == 2
