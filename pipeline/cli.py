@@ -11,7 +11,7 @@ from pipeline.offline import enforce_offline
 
 # Each name is a module pipeline/commands/<name>.py exposing register(subparsers) -> None; the parser it adds
 # calls set_defaults(func=run) where run(args) -> int is the exit code.
-COMMANDS = ("score", "label", "metrics", "train", "evaluate", "report", "top", "corpus", "bench")
+COMMANDS = ("score", "label", "metrics", "train", "evaluate", "report", "top", "corpus")
 
 
 def build_parser() -> argparse.ArgumentParser:
