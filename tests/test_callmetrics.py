@@ -8,6 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from histories import HISTORY_CSV  # the hand-made call history both test files reason about
 from pipeline.callmetrics import MetricsOptions, compute_metrics, format_metrics_table, iso_week
 from pipeline.cli import main
 from pipeline.labels import LabelOptions, label_calls, write_labels
@@ -17,17 +18,6 @@ from pipeline.labels import LabelOptions, label_calls, write_labels
 #      a repeat (resolved), a4 and d1 too close to the end (censored).
 # 14d: chains [a1 a2 a3] [a4] [b1] [c1 c2] [d1]; repeats a2 a3 c2; b1 resolved, a4 d1 censored.
 # 30d: chains [a1 a2 a3 a4] [b1] [c1 c2] [d1]; repeats a2 a3 a4 c2; b1 (30 days not yet seen) and d1 censored.
-HISTORY_CSV = """\
-call_id,customer_id,started_at,reason,agent_id
-a1,A,2024-03-01T09:00:00Z,billing,ann
-a2,A,2024-03-01T15:00:00Z,billing,bob
-a3,A,2024-03-10T09:00:00Z,billing,ann
-a4,A,2024-03-30T09:00:00Z,internet,bob
-b1,B,2024-03-05T12:00:00Z,internet,ann
-c1,C,2024-03-25T08:00:00Z,billing,bob
-c2,C,2024-04-01T08:00:00Z,billing,ann
-d1,D,2024-04-02T00:00:00Z,,ann
-"""
 
 # 7d breakdowns: calls count in their own group, issues in the group of their first call.
 #  reason: billing calls a1 a2 a3 c1 c2 (repeats a2 c2), issues a1 a3 c1 (a3 resolved);

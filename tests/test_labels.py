@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from histories import HISTORY_CSV  # the hand-made call history both test files reason about
 from pipeline.cli import main
 from pipeline.labels import (
     LabelOptions,
@@ -28,17 +29,6 @@ from pipeline.labels import (
 #   b1 alone: negative for 7d and 14d, censored for 30d.
 #   c1 -> c2 exactly 7 days (inclusive): c1 positive even for 30d although its window runs past the end.
 #   d1 alone, the last call: censored.
-HISTORY_CSV = """\
-call_id,customer_id,started_at,reason,agent_id
-a1,A,2024-03-01T09:00:00Z,billing,ann
-a2,A,2024-03-01T15:00:00Z,billing,bob
-a3,A,2024-03-10T09:00:00Z,billing,ann
-a4,A,2024-03-30T09:00:00Z,internet,bob
-b1,B,2024-03-05T12:00:00Z,internet,ann
-c1,C,2024-03-25T08:00:00Z,billing,bob
-c2,C,2024-04-01T08:00:00Z,billing,ann
-d1,D,2024-04-02T00:00:00Z,,ann
-"""
 
 EXPECTED_HISTORY = """\
 call_id is_repeat_7d repeat_of_7d callback_7d issue_7d is_repeat_14d repeat_of_14d callback_14d issue_14d is_repeat_30d repeat_of_30d callback_30d issue_30d
