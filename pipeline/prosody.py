@@ -88,7 +88,7 @@ def _channel_for(samples: np.ndarray, start: float, end: float) -> np.ndarray:
     if samples.ndim == 1:
         return samples[a:b]
     pieces = samples[:, a:b]
-    if pieces.shape[0] == 1:
+    if pieces.shape[0] == 1 or pieces.shape[1] == 0:  # mono, or ASR times past the end of the audio
         return pieces[0]
     return pieces[int(np.argmax(np.mean(np.square(pieces, dtype=np.float64), axis=1)))]
 

@@ -104,3 +104,14 @@ def test_call_measures_empty_and_unknown_roles():
     assert m["talk_ratio_agent"] is None and m["hold_count"] == 0 and m["customer_valence_mean"] is None
     m = call_measures([utt("S0", "unknown", 0, 2, {"negative": 1.0})], duration_s=2.0)
     assert m["talk_ratio_agent"] is None and m["customer_valence_mean"] == -1.0  # non-agent speech counts
+
+
+def test_utterance_past_the_end_of_stereo_audio_is_silent_not_an_error():
+    """ASR word times can run past the last sample; such an utterance has no audio to measure."""
+    import warnings
+
+    stereo = np.zeros((2, 16000), dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice"
+        result = utterance_prosody(stereo, 1.2, 1.5)
+    assert result["loudness_dbfs"] == dbfs(np.zeros(0)) and result["pitch_hz"] is None
