@@ -24,7 +24,7 @@ from pipeline.registry import resolve_model
 from pipeline.record import base_record, error_record, speaker_blocks, transcript_block
 from pipeline.redact import RedactOptions, redact_record
 from pipeline.risk import CallbackRiskModel, RiskOptions
-from pipeline.roles import RoleOptions, assign_roles, role_map
+from pipeline.roles import DEFAULT_PHRASES_FILE, RoleOptions, assign_roles, load_phrases, role_map
 from pipeline.sentiment import DEFAULT_HEAD_DIR
 from pipeline.types import Audio, CallInput, Transcript
 from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
@@ -54,6 +54,7 @@ def settings_hash(config: dict[str, Any]) -> str:
         risk_model_file(config["risk"]["model"]),
         Path(cues["cues_file"]) if cues["cues_file"] else DEFAULT_CUES_FILE,
         (Path(cues["sentiment_head"]) if cues["sentiment_head"] else DEFAULT_HEAD_DIR) / "head.json",
+        Path(config["roles"]["phrases_file"]) if config["roles"]["phrases_file"] else DEFAULT_PHRASES_FILE,
     ]
     for path in filter(None, artefacts):
         relevant[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else None
@@ -112,6 +113,17 @@ def rttm_path(folder: str, call_id: str) -> str:
     return str(Path(folder) / (call_id.replace("/", "__").replace("\\", "__").lstrip(".") + ".rttm"))
 
 
+def role_options(config: dict[str, Any]) -> RoleOptions:
+    """The `roles` section, with the phrase lists read from roles.phrases_file ("" = configs/roles.yaml)."""
+    values = dict(config["roles"])
+    path = values.pop("phrases_file") or DEFAULT_PHRASES_FILE
+    try:
+        values["agent_phrases"], values["customer_phrases"] = load_phrases(path)
+    except ValueError as exc:
+        raise ConfigError(f"roles.phrases_file: {exc}") from exc
+    return section({"roles": values}, "roles", RoleOptions)
+
+
 def check_config(config: dict[str, Any]) -> None:
     """Validate every section and find every model before a batch starts (ConfigError / ModelNotFoundError)."""
     from pipeline.batch import BatchOptions
@@ -119,7 +131,7 @@ def check_config(config: dict[str, Any]) -> None:
     section(config, "audio", AudioOptions)
     section(config, "batch", BatchOptions)
     section(config, "utterances", UtteranceOptions)
-    section(config, "roles", RoleOptions)
+    role_options(config)
     cues = section(config, "cues", CueOptions)
     load_cue_rules(cues.cues_file or DEFAULT_CUES_FILE)  # a malformed cue file stops the batch before it starts
     diarization_options(config)
@@ -158,7 +170,7 @@ class CallProcessor:
         self.audio_options = section(config, "audio", AudioOptions)
         self.asr_options = section(config, "asr", AsrOptions)
         self.utterance_options = section(config, "utterances", UtteranceOptions)
-        self.role_options = section(config, "roles", RoleOptions)
+        self.role_options = role_options(config)
         batch = section(config, "batch", BatchOptions)
         self.overlap_stages = batch.overlap_stages
         self.torch_threads = batch.torch_threads

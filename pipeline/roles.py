@@ -10,73 +10,53 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import yaml
 
 from pipeline.diarize import Diarization
 from pipeline.types import SpeakerTurn, Utterance
 
-# (regular expression on lower-cased text without punctuation, weight). Weights: ~3 = nearly decisive
-# (a scripted greeting), ~1 = suggestive.
-AGENT_PHRASES: tuple[tuple[str, float], ...] = (
-    (r"\bthank(s| you) for (calling|contacting|phoning|choosing|reaching out|getting in touch)\b", 3.0),
-    (r"\b(how|what) (can|may|could) (i|we) (help|assist|do)\b", 3.0),
-    (r"\b(reason|purpose) (for|of) (your|the|today's) call\b", 2.5),
-    (r"\b(you're|you are) (speaking|through) (to|with)\b", 2.5),
-    (r"\bwelcome to\b", 2.0),
-    (r"\bis there anything else (i can|i could|we can)\b", 3.0),
-    (r"\banything else i can (help|do|assist)\b", 3.0),
-    (r"\b(can|could|may) i (have|get|take|confirm) (your|the) (full )?(name|account|customer|reference|order|"
-     r"policy|phone|mobile|date of birth|postcode|zip|address|email|last four|first line)\b", 2.5),
-    (r"\b(can|could) you (confirm|verify|give me|tell me|spell|provide) (your|the) (full )?(name|account|"
-     r"date of birth|postcode|zip|address|email|phone|mobile|customer|reference|order|security|last four)\b", 2.5),
-    (r"\b(for|just for) (security|verification)( purposes| reasons)?\b", 2.0),
-    (r"\b(verify|confirm) (your )?(identity|details|the account holder)\b", 2.0),
-    (r"\b(put|place|pop) you on (a (quick|brief|short) )?hold\b", 2.5),
-    (r"\b(bear with me|one moment please|just a moment while i)\b", 1.5),
-    (r"\bthank(s| you) for (holding|waiting|your patience|bearing with me)\b", 2.5),
-    (r"\b(i('ll| will| can)|let me) (transfer|put) you (through|over)?\b", 2.0),
-    (r"\b(let me|i('ll| will)) (check|look|pull up|have a look|look into|see what)\b", 1.0),
-    (r"\bi can see (on|that|here|your|the)\b", 1.5),
-    (r"\bon (my|our) (system|end|side|records)\b", 1.5),
-    (r"\b(your|the) (reference|ticket|case|confirmation) number( for (this|that))? is\b", 2.0),
-    (r"\bi('ll| will) (ring|call|phone|get back to) you\b", 1.5),
-    (r"\bso,? (just )?to (recap|summari[sz]e)\b", 1.5),
-    (r"\b(an engineer|a technician|a courier|someone from) .{0,20}\bwill (visit|come|contact|call|be in touch)\b", 1.0),
-    (r"\bi('ve| have) (gone ahead|processed|applied|credited|issued|raised|escalated|logged|booked|arranged)\b", 1.5),
-    (r"\b(sorry|apologi[sz]e) for (the|any) (inconvenience|trouble|wait|delay|confusion)\b", 1.5),
-    (r"\b(have a (great|good|nice|lovely|wonderful) (day|evening|afternoon|weekend))\b", 1.0),
-    (r"\byou('ll| will) (receive|get|see) (a|an|the|your)\b", 1.0),
-    (r"\bcan you (check|try|restart|confirm if|confirm that|see if)\b", 1.0),
-)
-CUSTOMER_PHRASES: tuple[tuple[str, float], ...] = (
-    (r"\bi('m| am) (calling|ringing|phoning|contacting you) (because|about|regarding|to|as|since|for)\b", 3.0),
-    (r"\bthe reason (i'm|i am) calling\b", 3.0),
-    (r"\bi (called|rang|phoned|spoke to (someone|somebody|an agent|you))( (you|in|about|last|yesterday|before|"
-     r"earlier|already|twice|again))?\b", 2.0),
-    (r"\bi('ve| have) (already )?(called|rung|phoned|been (charged|trying|waiting|told|on hold))\b", 2.0),
-    (r"\bmy (internet|wifi|wi-fi|broadband|router|modem|phone|bill|account|order|package|parcel|refund|payment|"
-     r"card|connection|service|line|delivery|subscription|plan|password|login|contract|tv|box)\b", 1.0),
-    (r"\bmy (account|customer|reference|order|policy|phone|mobile) number is\b", 2.0),
-    (r"\bmy (date of birth|postcode|zip( code)?|address|email|name) is\b", 2.0),
-    (r"\bi was (charged|billed|told|promised|supposed)\b", 1.5),
-    (r"\bi (want|need|would like|'d like) to (cancel|complain|make a complaint|speak to|talk to|get a refund|"
-     r"know why|report)\b", 2.0),
-    (r"\b(can|could|may) i (speak|talk) (to|with) (a|your|the) (manager|supervisor|someone)\b", 2.5),
-    (r"\b(it|this|that|the problem|the issue)( is)? (still|keeps)\b", 1.0),
-    (r"\b(i (can't|cannot|couldn't) (log|get|connect|access|make|see))\b", 1.0),
-    (r"\b(hi|hello),? i('m| am)? ?(calling|having|trying)\b", 1.5),
-    (r"\b(when|how long) will (i|it|my)\b", 1.0),
-)
+DEFAULT_PHRASES_FILE = Path(__file__).resolve().parent.parent / "configs" / "roles.yaml"
+Phrases = tuple[tuple[str, float], ...]   # (regular expression on lower-cased text without punctuation, weight)
+
+
+def load_phrases(path: str | Path = DEFAULT_PHRASES_FILE) -> tuple[Phrases, Phrases]:
+    """(agent_phrases, customer_phrases) from a YAML file; a bad entry is a ValueError naming file and entry."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as exc:
+        raise ValueError(f"{path}: cannot read role phrases ({exc})") from exc
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected agent_phrases and customer_phrases lists")
+    lists = []
+    for key in ("agent_phrases", "customer_phrases"):
+        entries = data.get(key)
+        if not isinstance(entries, list) or not entries:
+            raise ValueError(f"{path}: '{key}' must be a non-empty list of [regex, weight]")
+        phrases = []
+        for i, entry in enumerate(entries):
+            if not (isinstance(entry, list) and len(entry) == 2 and isinstance(entry[0], str)
+                    and isinstance(entry[1], (int, float)) and not isinstance(entry[1], bool)):
+                raise ValueError(f"{path}: {key}[{i}] must be [regex, weight], got {entry!r}")
+            try:
+                re.compile(entry[0])
+            except re.error as exc:
+                raise ValueError(f"{path}: {key}[{i}] {entry[0]!r} is not a valid regular expression ({exc})") from exc
+            phrases.append((entry[0], float(entry[1])))
+        lists.append(tuple(phrases))
+    return lists[0], lists[1]
 
 
 @dataclass(frozen=True)
 class RoleOptions:
     """How roles are decided on mono calls (and on stereo with `channel_map: auto`)."""
 
-    agent_phrases: tuple[tuple[str, float], ...] = AGENT_PHRASES
-    customer_phrases: tuple[tuple[str, float], ...] = CUSTOMER_PHRASES
+    # Defaults: configs/roles.yaml (roles.phrases_file points `callrisk score` at another file).
+    agent_phrases: Phrases = field(default_factory=lambda: load_phrases()[0])
+    customer_phrases: Phrases = field(default_factory=lambda: load_phrases()[1])
     first_speaker_prior: float = 0.5   # evidence points toward "agent" for whoever speaks first (inbound calls)
     pronoun_weight: float = 4.0        # ("you" - "I/my") share of a speaker's words, times this: weak style cue
     min_evidence: float = 1.0          # below this margin the roles stay "unknown"

@@ -150,3 +150,18 @@ def test_roles_on_generated_corpus_dialogues():
                 correct += words * (roles[u.speaker] == source.role)
         assert customer_first > 0
         assert correct / total >= 0.95, (length, correct / total)
+
+
+def test_phrase_file_is_the_users_to_edit(tmp_path):
+    from pipeline.config import ConfigError, load_config
+    from pipeline.process import role_options
+
+    own = tmp_path / "roles.yaml"
+    own.write_text("agent_phrases:\n  - ['\\bbonjour\\b', 3.0]\ncustomer_phrases:\n  - ['\\bmerci\\b', 3.0]\n")
+    options = role_options(load_config(overrides=[f"roles.phrases_file={own}"]))
+    assert options.agent_phrases == ((r"\bbonjour\b", 3.0),) and options.customer_phrases == ((r"\bmerci\b", 3.0),)
+    own.write_text("agent_phrases:\n  - ['(unclosed', 3.0]\ncustomer_phrases:\n  - ['x', 1]\n")
+    with pytest.raises(ConfigError, match=r"agent_phrases\[0\] '\(unclosed' is not a valid regular expression"):
+        role_options(load_config(overrides=[f"roles.phrases_file={own}"]))
+    with pytest.raises(ConfigError, match="cannot read role phrases"):
+        role_options(load_config(overrides=[f"roles.phrases_file={tmp_path / 'missing.yaml'}"]))
