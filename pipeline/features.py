@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 
 from pipeline.record import utterance_dict
+from pipeline.sentiment import valence
 from pipeline.types import Cue, Utterance, Word
 from pipeline.vocab import (
     AGENT_PREVENTIVE_CUES,
@@ -162,10 +163,6 @@ def sentiment_probs(value: Any) -> dict[str, float] | None:
         probs = {label: float(value.get(label, 0.0) or 0.0) for label in SENTIMENT_LABELS}
         return probs if any(probs.values()) else None
     return None
-
-
-def valence(probs: Mapping[str, float]) -> float:
-    return probs["positive"] - probs["negative"] - probs["frustrated"]
 
 
 def _utterances(record: Record) -> list[Mapping[str, Any]]:

@@ -127,5 +127,5 @@ def fit_head(
 
 
 def valence(sentiment: dict[str, float]) -> float:
-    """-1..1: P(positive) - P(negative) - P(frustrated) (the same definition as pipeline.features)."""
+    """-1..1: P(positive) - P(negative) - P(frustrated); the one definition the measures and risk features use."""
     return float(sentiment.get("positive", 0.0) - sentiment.get("negative", 0.0) - sentiment.get("frustrated", 0.0))
