@@ -394,43 +394,56 @@ TURN_GAP_S = 0.4              # ... and pause between turns
 
 
 def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr: AsrErrorProfile | None = None,
-                seed: int = 0, gold_sentiment: bool = True) -> dict[str, Any]:
+                seed: int = 0, gold_sentiment: bool = True, merge_pause_s: float | None = None) -> dict[str, Any]:
     """A record-like dict from a corpus call (calls.jsonl): utterances with role and (possibly corrupted) text,
     times estimated from word counts (or the rendered times when present), cues from `cue_stage` run on that
     text, or the corpus's own cue labels when `cue_stage` is None (a stand-in that drops a cue whose words the
-    simulated ASR mangled). Sentiment is the corpus label one-hot when `gold_sentiment` and the stage left none."""
+    simulated ASR mangled). Sentiment is the corpus label one-hot when `gold_sentiment` and the stage left none.
+
+    `merge_pause_s`: join one speaker's consecutive lines separated by at most this silence into one utterance,
+    as the audio pipeline does (pipeline.utterances.UtteranceOptions.max_pause_s), so turn counts, closing
+    sentiment and cue positions look like those of records scored from audio. None keeps the corpus lines."""
     rng = random.Random(f"{call.get('call_id', '')}:{seed}")
     profile = asr or AsrErrorProfile()
     source = list(call.get("utterances") or [])
     pool = [w for u in source for w in str(u.get("text", "")).split()]
     holds = {h.get("before_utterance"): float(h.get("seconds", 0.0)) for h in call.get("holds") or []}
-    utterances: list[Utterance] = []
-    gold_cues: list[list[Cue]] = []
-    clock, word_index = 0.0, 0
+    lines: list[_Line] = []
+    clock = 0.0
     for i, src in enumerate(source):
         words, kept = corrupt_words(str(src.get("text", "")).split(), profile, rng, pool)
-        text = " ".join(words)
         start, end = src.get("start"), src.get("end")
         if start is None or end is None:
             start = clock + TURN_GAP_S + holds.get(i, 0.0)
             end = start + max(0.3, len(words) / SPEECH_WORDS_PER_S)
         clock = max(clock, float(end))
-        utt = Utterance(speaker=str(src.get("speaker", src.get("role", ""))), role=str(src.get("role", "unknown")),
-                        start=float(start), end=float(end), text=text,
-                        word_indices=(word_index, word_index + max(0, len(words) - 1)),
-                        overlap=bool(src.get("overlap")), interruption=False)
-        word_index += len(words)
+        text = " ".join(words)
+        cues = [(label, lo, hi) for c in src.get("cues") or []
+                if (span := _surviving_gold_span(c, str(src.get("text", "")), kept)) for label, lo, hi in [span]]
+        line = _Line(str(src.get("speaker", src.get("role", ""))), str(src.get("role", "unknown")), float(start),
+                     float(end), text, len(words), bool(src.get("overlap")), cues,
+                     [sentiment_probs(src.get("sentiment"))])
+        if merge_pause_s is not None and lines and lines[-1].speaker == line.speaker \
+                and line.start - lines[-1].end <= merge_pause_s:
+            lines[-1].extend(line)
+        else:
+            lines.append(line)
+    utterances: list[Utterance] = []
+    word_index = 0
+    for line in lines:
+        utt = Utterance(speaker=line.speaker, role=line.role, start=line.start, end=line.end, text=line.text,
+                        word_indices=(word_index, word_index + max(0, line.n_words - 1)), overlap=line.overlap)
+        word_index += line.n_words
+        if cue_stage is None:
+            utt.cues = [Cue(label=label, score=1.0, char_start=lo, char_end=hi, start=utt.start, end=utt.end,
+                            evidence=line.text[lo:hi], method="gold") for label, lo, hi in line.cues]
         utterances.append(utt)
-        gold_cues.append([_surviving_gold_cue(c, str(src.get("text", "")), kept, utt) for c in src.get("cues") or []])
     if cue_stage is not None:
         cue_stage(utterances, text_words(utterances))
-    else:
-        for utt, cues in zip(utterances, gold_cues):
-            utt.cues = [c for c in cues if c is not None]
     if gold_sentiment:
-        for utt, src in zip(utterances, source):
+        for utt, line in zip(utterances, lines):
             if utt.sentiment is None:
-                utt.sentiment = sentiment_probs(src.get("sentiment"))
+                utt.sentiment = line.sentiment()
     duration = clock + TURN_GAP_S if utterances else 0.0
     return {
         "call_id": call.get("call_id"),
@@ -440,6 +453,35 @@ def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr:
         "utterances": [utterance_dict(u) for u in utterances],
         "measures": {},
     }
+
+
+@dataclass
+class _Line:
+    """One utterance of a text-mode record while it is assembled (corpus lines may be joined into one)."""
+
+    speaker: str
+    role: str
+    start: float
+    end: float
+    text: str
+    n_words: int
+    overlap: bool
+    cues: list[tuple[str, int, int]]                 # gold cue label and char span in `text`
+    sentiments: list[dict[str, float] | None]         # gold sentiment of each joined corpus line
+
+    def extend(self, other: "_Line") -> None:
+        shift = len(self.text) + 1 if self.text else 0
+        self.cues += [(label, lo + shift, hi + shift) for label, lo, hi in other.cues]
+        self.text = f"{self.text} {other.text}" if self.text else other.text
+        self.end = max(self.end, other.end)
+        self.n_words += other.n_words
+        self.overlap = self.overlap or other.overlap
+        self.sentiments += other.sentiments
+
+    def sentiment(self) -> dict[str, float] | None:
+        """Gold sentiment of the (joined) line: the mean of its corpus lines' one-hot labels."""
+        known = [s for s in self.sentiments if s is not None]
+        return {label: sum(s[label] for s in known) / len(known) for label in SENTIMENT_LABELS} if known else None
 
 
 def text_words(utterances: Sequence[Utterance]) -> list[Word]:
@@ -452,14 +494,15 @@ def text_words(utterances: Sequence[Utterance]) -> list[Word]:
     return words
 
 
-def _surviving_gold_cue(cue: Mapping[str, Any], text: str, kept: Sequence[bool], utt: Utterance) -> Cue | None:
+def _surviving_gold_span(cue: Mapping[str, Any], text: str, kept: Sequence[bool]) -> tuple[str, int, int] | None:
+    """A gold cue's (label, char span), or None when most of its words were lost to simulated ASR errors. The
+    span stays in the original text's coordinates (an approximation once words were dropped or inserted)."""
     lo, hi = int(cue.get("char_start", 0)), int(cue.get("char_end", len(text)))
     spans = [m.span() for m in re.finditer(r"\S+", text)]
     inside = [k for (s, e), k in zip(spans, kept) if s < hi and e > lo]
     if inside and sum(inside) < 0.5 * len(inside):
-        return None   # most of the cue's words were lost to ASR errors
-    return Cue(label=str(cue["label"]), score=1.0, char_start=lo, char_end=hi, start=utt.start, end=utt.end,
-               evidence=text[lo:hi], method="gold")
+        return None
+    return str(cue["label"]), lo, hi
 
 
 def features_markdown() -> str:

@@ -22,6 +22,7 @@ from pipeline.commands.train import TrainingSet, train_and_report, format_metric
 from pipeline.corpus import RECIPES, read_calls, write_corpus
 from pipeline.features import AUDIO_ONLY_FEATURES, FEATURE_NAMES, AsrErrorProfile, text_record
 from pipeline.risk import CallbackRiskModel
+from pipeline.utterances import UtteranceOptions
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,6 +37,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deletion", type=float, default=0.0, help="simulated ASR deletion rate")
     parser.add_argument("--substitution", type=float, default=0.0, help="simulated ASR substitution rate")
     parser.add_argument("--insertion", type=float, default=0.0, help="simulated ASR insertion rate")
+    parser.add_argument("--merge-pause", type=float, default=UtteranceOptions().max_pause_s,
+                        help="join one speaker's lines separated by at most this many seconds into one utterance, as "
+                             "the audio pipeline does (default: utterances.max_pause_s); a negative value keeps the "
+                             "corpus lines")
     parser.add_argument("--detect", action="store_true",
                         help="run the real cue + sentiment stage (pipeline.cues.CueStage) on the text instead of "
                              "using the corpus labels (~0.4 s/call on 2 cores; use --calls 3000-5000)")
@@ -50,13 +55,15 @@ def main(argv: list[str] | None = None) -> int:
             write_corpus(corpus, options, recipe=args.recipe)
         calls = read_calls(corpus / "calls.jsonl")
     profile = AsrErrorProfile(args.deletion, args.substitution, args.insertion)
+    merge = args.merge_pause if args.merge_pause >= 0 else None
     if args.detect:
         from pipeline.cues import CueOptions, CueStage
 
         stage = CueStage(CueOptions())
-        records = [text_record(c, cue_stage=stage.annotate, gold_sentiment=False, asr=profile) for c in calls]
+        records = [text_record(c, cue_stage=stage.annotate, gold_sentiment=False, asr=profile, merge_pause_s=merge)
+                   for c in calls]
     else:
-        records = [text_record(c, asr=profile) for c in calls]
+        records = [text_record(c, asr=profile, merge_pause_s=merge) for c in calls]
     cue_source = "pipeline.cues.CueStage on the (corrupted) text" if args.detect else "the corpus's own labels"
     data = TrainingSet(records=records, y=np.array([c["callback"][str(args.window)] for c in calls], dtype=int),
                        customers=np.array([c["customer_id"] for c in calls]), call_ids=[c["call_id"] for c in calls],
@@ -66,7 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     source = args.corpus or f"recipe {args.recipe!r} ({len(calls)} calls, seed {options.seed})"
     description = (f"Synthetic text-mode corpus calls ({source}), cues and sentiment from {cue_source}, simulated ASR "
                    f"WER {profile.wer:.3f} (deletion {profile.deletion_rate}, substitution "
-                   f"{profile.substitution_rate}, insertion {profile.insertion_rate}); labels are the corpus's "
+                   f"{profile.substitution_rate}, insertion {profile.insertion_rate}), one speaker's lines joined across pauses "
+                   f"<= {merge} s as the audio pipeline does; labels are the corpus's "
                    "true follow-ups (issue-linked, uncensored). NOT real calls: retrain on your own.")
     result = train_and_report(model, data, args.folds, args.window, Path(args.output),
                               sources={"scores": f"text_record({source})", "labels": "corpus ground truth"},

@@ -133,6 +133,22 @@ def test_text_record_carries_the_corpus_ground_truth_without_asr_errors(corpus_c
         assert starts == sorted(starts) and record["audio"]["duration_s"] >= record["utterances"][-1]["end"]
 
 
+def test_text_record_joins_one_speakers_lines_like_the_audio_pipeline(corpus_calls):
+    for call in corpus_calls:
+        merged = text_record(call, merge_pause_s=1.5)
+        utts = merged["utterances"]
+        assert len(utts) < len(call["utterances"])
+        assert " ".join(u["text"] for u in utts) == " ".join(u["text"] for u in call["utterances"])
+        # consecutive utterances alternate speakers unless a long silence (a hold) lies between them
+        for a, b in zip(utts, utts[1:]):
+            assert a["speaker"] != b["speaker"] or b["start"] - a["end"] > 1.5
+        # every gold cue survives the join, its char span now pointing at its words in the joined text
+        original = [(c["label"], u["text"][c["char_start"]:c["char_end"]]) for u in call["utterances"] for c in u["cues"]]
+        joined = [(c["label"], u["text"][c["char_start"]:c["char_end"]]) for u in utts for c in u["cues"]]
+        assert joined == original
+        assert call_features(merged)["turns_per_min"] < call_features(text_record(call))["turns_per_min"]
+
+
 def test_asr_error_profile_hits_its_rates_and_loses_cues(corpus_calls):
     rng = random.Random(0)
     words = [f"w{i}" for i in range(20000)]
