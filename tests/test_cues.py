@@ -107,7 +107,7 @@ def test_lookalikes_are_not_cues(rules):
 # Lines as tiny.en wrote them from rendered 8 kHz telephone calls (a training-seed corpus, not an evaluation one):
 # the words that carry the cue survive while the opening "can/could" or a number is misheard.
 TELEPHONE_ASR_LINES = [
-    ("verify_fix", "agent", "I've lifted the suspension. Good, you check the reset email has arrived."),
+    ("verify_fix", "agent", "I corrected the bill. Good you have a look in the app and tell me if the new balance shows."),
     ("verify_fix", "agent", "And you try making us all now."),
     ("verify_fix", "agent", "Can you check you receive the cancellation email?"),
     ("escalation_request", "customer", "I'd like to speak to someone who can actually sort this out."),
