@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import jiwer
-
 from pipeline.registry import package_dir
 
 _PUNCT = re.compile(r"[^\w\s']")
 
 
 def normalize_text(text: str) -> str:
-    """Lower case, no punctuation, single spaces: WER should count words, not commas."""
-    text = _PUNCT.sub(" ", text.lower().replace("-", " "))
+    """Lower case, no punctuation (hyphens become spaces, curly apostrophes straight ones), single spaces: WER
+    counts words, not commas, and role phrases (configs/roles.yaml) match the same text."""
+    text = _PUNCT.sub(" ", text.lower().replace("’", "'").replace("-", " "))
     return " ".join(text.split())
 
 
 def word_error_rate(reference: str, hypothesis: str) -> float:
+    import jiwer  # only where WER is measured: the scoring path imports this module for normalize_text
+
     return float(jiwer.wer(normalize_text(reference), normalize_text(hypothesis)))
 
 

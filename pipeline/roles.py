@@ -17,6 +17,7 @@ import numpy as np
 import yaml
 
 from pipeline.diarize import Diarization
+from pipeline.evaluation import normalize_text
 from pipeline.types import SpeakerTurn, Utterance
 
 DEFAULT_PHRASES_FILE = Path(__file__).resolve().parent.parent / "configs" / "roles.yaml"
@@ -93,17 +94,12 @@ class SpeakerEvidence:
         return self.agent_points - self.customer_points + self.style_points
 
 
-_NON_WORD = re.compile(r"[^\w\s']")
 _YOU = re.compile(r"\b(you|your|you're|yours)\b")
 _ME = re.compile(r"\b(i|my|i'm|i've|me|mine)\b")
 
 
-def normalize(text: str) -> str:
-    return " ".join(_NON_WORD.sub(" ", text.lower().replace("’", "'")).split())
-
-
 def speaker_evidence(speaker: str, texts: Sequence[str], options: RoleOptions) -> SpeakerEvidence:
-    text = " ".join(normalize(t) for t in texts)
+    text = " ".join(normalize_text(t) for t in texts)
     matched: list[str] = []
 
     def points(phrases) -> float:

@@ -165,3 +165,13 @@ def test_phrase_file_is_the_users_to_edit(tmp_path):
         role_options(load_config(overrides=[f"roles.phrases_file={own}"]))
     with pytest.raises(ConfigError, match="cannot read role phrases"):
         role_options(load_config(overrides=[f"roles.phrases_file={tmp_path / 'missing.yaml'}"]))
+
+
+def test_role_phrases_match_hyphenated_and_curly_apostrophe_words():
+    # "wi-fi" and "I’m" reach the phrases as "wi fi" and "i'm" (the same normalisation as the WER measure)
+    hyphen = speaker_evidence("S1", ["My wi-fi keeps dropping."], RoleOptions())
+    plain = speaker_evidence("S1", ["My wifi keeps dropping."], RoleOptions())
+    assert hyphen.customer_points == pytest.approx(plain.customer_points) and hyphen.customer_points > 0
+    curly = speaker_evidence("S0", ["You’re speaking with Dana, how can I help?"], RoleOptions())
+    straight = speaker_evidence("S0", ["You're speaking with Dana, how can I help?"], RoleOptions())
+    assert curly.agent_points == pytest.approx(straight.agent_points) and curly.agent_points > 0
