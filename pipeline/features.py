@@ -137,6 +137,21 @@ NEGATIVE_AFFECT_FEATURES = ("cust_frustrated_share", "cust_frustrated_lines", "c
                             "cust_confused_share", "agent_negative_share")
 # Features that a text-only (corpus ground truth) record cannot carry: leave them out of text-trained models.
 AUDIO_ONLY_FEATURES = ("cust_pitch_var", "cust_loudness_var", "cust_speech_rate", "asr_confidence")
+# Call timing and turn-taking that a text-mode record only estimates (word counts, planned gaps); from audio they
+# come out on another scale (turns per minute ~2.8 training SDs lower), so a text-trained model misreads them.
+TEXT_ESTIMATED_FEATURES = ("log_duration_s", "customer_talk_share", "turns_per_min", "overlap_share",
+                           "customer_interruptions", "longest_silence_s")
+# Parts of another feature: valence = P(positive) - P(negative) - P(frustrated), and the closing valence is part of
+# the mean. Next to cust_valence_mean they get coefficients of the "wrong" sign (a satisfied ending "raising" risk).
+SENTIMENT_PARTS = ("cust_valence_closing", "cust_negative_share", "cust_frustrated_share")
+# The shipped default model (scripts/train_default_model.py, trained on text-mode records): one presence flag per
+# cue plus sentiment without the parts above. Cue counts and first-occurrence times repeat the flag (and flipped
+# the sign of some reasons); timing, prosody and ASR confidence are left out as above. `callrisk train` on your
+# own scored calls uses every feature.
+TEXT_MODEL_FEATURES: tuple[str, ...] = tuple(
+    f.name for f in FEATURES
+    if f.name not in AUDIO_ONLY_FEATURES + TEXT_ESTIMATED_FEATURES + SENTIMENT_PARTS
+    and not f.name.endswith(("_count", "_first")))
 
 
 @dataclass(frozen=True)
@@ -514,7 +529,14 @@ def features_markdown() -> str:
              "`unknown` count for either.", "", "| feature | default | description |", "|---|---|---|"]
     lines += [f"| `{f.name}` | {f.default:g} | {f.description} |" for f in FEATURES]
     lines += ["", f"Left out of text-trained models (a text record cannot carry them): "
-              f"{', '.join(f'`{n}`' for n in AUDIO_ONLY_FEATURES)}.", ""]
+              f"{', '.join(f'`{n}`' for n in AUDIO_ONLY_FEATURES)}.", "",
+              "The shipped default model (trained on text-mode records) uses "
+              f"{', '.join(f'`{n}`' for n in TEXT_MODEL_FEATURES)} (`TEXT_MODEL_FEATURES`): it also leaves out the "
+              "timing a text record only estimates "
+              f"({', '.join(f'`{n}`' for n in TEXT_ESTIMATED_FEATURES)}), the cue counts and first times, and the "
+              f"parts of the customer's valence ({', '.join(f'`{n}`' for n in SENTIMENT_PARTS)}), whose "
+              "coefficients next to the mean valence read the wrong way round. "
+              "`callrisk train` on your own scored calls uses every feature.", ""]
     return "\n".join(lines)
 
 

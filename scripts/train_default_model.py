@@ -20,7 +20,7 @@ import numpy as np
 
 from pipeline.commands.train import TrainingSet, train_and_report, format_metrics_table
 from pipeline.corpus import RECIPES, read_calls, write_corpus
-from pipeline.features import AUDIO_ONLY_FEATURES, FEATURE_NAMES, AsrErrorProfile, text_record
+from pipeline.features import AUDIO_ONLY_FEATURES, FEATURE_NAMES, TEXT_MODEL_FEATURES, AsrErrorProfile, text_record
 from pipeline.risk import CallbackRiskModel
 from pipeline.utterances import UtteranceOptions
 
@@ -41,6 +41,9 @@ def main(argv: list[str] | None = None) -> int:
                         help="join one speaker's lines separated by at most this many seconds into one utterance, as "
                              "the audio pipeline does (default: utterances.max_pause_s); a negative value keeps the "
                              "corpus lines")
+    parser.add_argument("--features", choices=("default", "all-text"), default="default",
+                        help="default: pipeline.features.TEXT_MODEL_FEATURES (cue flags + sentiment); all-text: every "
+                             "feature a text record carries")
     parser.add_argument("--detect", action="store_true",
                         help="run the real cue + sentiment stage (pipeline.cues.CueStage) on the text instead of "
                              "using the corpus labels (~0.4 s/call on 2 cores; use --calls 3000-5000)")
@@ -68,7 +71,8 @@ def main(argv: list[str] | None = None) -> int:
     data = TrainingSet(records=records, y=np.array([c["callback"][str(args.window)] for c in calls], dtype=int),
                        customers=np.array([c["customer_id"] for c in calls]), call_ids=[c["call_id"] for c in calls],
                        dropped_censored=0, dropped_unlabelled=0, dropped_failed=0)
-    names = [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
+    names = list(TEXT_MODEL_FEATURES) if args.features == "default" else \
+        [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
     model = CallbackRiskModel(feature_names=names, calibration=args.calibration)
     source = args.corpus or f"recipe {args.recipe!r} ({len(calls)} calls, seed {options.seed})"
     description = (f"Synthetic text-mode corpus calls ({source}), cues and sentiment from {cue_source}, simulated ASR "

@@ -303,3 +303,20 @@ def test_every_call_pairs_a_male_and_a_female_voice_and_people_keep_theirs():
             names[voices[role].voice.name] += 1
         assert 0.94 <= voices["agent"].pitch <= 1.06 and 0.9 <= voices["agent"].rate <= 1.11
     assert len(names) == 6   # every voice in use
+
+
+def test_expected_auc_averages_the_auc_over_label_draws():
+    import random as _random
+
+    from pipeline.corpus import auc, expected_auc
+
+    rng = _random.Random(5)
+    labels = [rng.random() < 0.3 for _ in range(200)]
+    scores = [round(rng.random(), 1) for _ in labels]            # ties count one half, as in `auc`
+    assert expected_auc([float(y) for y in labels], scores) == pytest.approx(auc(scores, labels))
+    truth = [rng.random() for _ in range(300)]
+    noisy = [t + rng.gauss(0, 0.3) for t in truth]
+    assert 0.5 < expected_auc(truth, noisy) < expected_auc(truth, truth) < 1
+    # the mean of many drawn-label AUCs converges to it
+    draws = [auc(noisy, [rng.random() < t for t in truth]) for _ in range(400)]
+    assert sum(draws) / len(draws) == pytest.approx(expected_auc(truth, noisy), abs=0.01)

@@ -104,7 +104,7 @@ def test_lookalikes_are_not_cues(rules):
     assert not detector.detect_text("My internet is broken.", "customer")
 
 
-# Lines as tiny.en wrote them from rendered 8 kHz telephone calls (a training-seed corpus, not an evaluation one):
+# Lines as tiny.en wrote them from rendered 8 kHz telephone calls (training-seed corpora, not evaluation ones):
 # the words that carry the cue survive while the opening "can/could" or a number is misheard.
 TELEPHONE_ASR_LINES = [
     ("verify_fix", "agent", "I corrected the bill. Good you have a look in the app and tell me if the new balance shows."),
@@ -116,6 +116,9 @@ TELEPHONE_ASR_LINES = [
     ("next_steps_timeframe", "agent", "You'll see the credit within for working day."),
     ("next_steps_timeframe", "agent", "It should all be done by the end of 30."),
     ("recap", "agent", "We recap the problem is sorted and nothing else is needed from you."),
+    ("agent_deferral", "agent", "I'm not 100 % sure how that works."),
+    ("reference_number", "agent", "If you need to call back, just quote, reference, TK6, a hundred forty, eight thousand."),
+    ("reference_number", "agent", "If you need to call back just load reference, TK3, 23, and 65."),
 ]
 
 

@@ -23,6 +23,7 @@ from pipeline.features import text_record
 from pipeline.risk import (
     CallbackRiskModel,
     RiskOptions,
+    classification_metrics,
     expected_calibration_error,
     grouped_cv_predictions,
     risk_band,
@@ -188,3 +189,36 @@ def test_cli_train_then_evaluate_end_to_end(text_corpus, tmp_path, capsys):
     rows = table.read_text().splitlines()
     assert len(rows) == 3 and rows[0].startswith("model,window_days,n,")
     assert main(["evaluate", scores, labels, "--model", str(tmp_path / "missing.json")]) == 2
+
+
+def test_shipped_default_model_uses_the_documented_features_and_ranks_held_out_calls(text_corpus):
+    from pipeline.corpus import best_auc
+    from pipeline.features import TEXT_MODEL_FEATURES
+    from pipeline.process import DEFAULT_RISK_MODEL
+
+    model = CallbackRiskModel.load(DEFAULT_RISK_MODEL)   # JSON, no code executed
+    assert tuple(model.feature_names) == TEXT_MODEL_FEATURES
+    assert (DEFAULT_RISK_MODEL.parent / "MODEL_CARD.md").is_file()
+    calls = read_calls(text_corpus / "calls.jsonl")        # a seed the shipped model never saw
+    y = np.array([c["callback"]["14"] for c in calls], dtype=int)
+    auc = classification_metrics(y, model.score_records([text_record(c) for c in calls]))["roc_auc"]
+    # corpus labels as cues here (no detector errors): close to what the true probabilities allow
+    assert auc > best_auc(calls, 14) - 0.08, (auc, best_auc(calls, 14))
+
+
+def test_eval_risk_script_pools_corpora_and_reports_expected_auc(text_corpus, tmp_path, capsys):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import eval_risk
+
+    out = tmp_path / "eval.json"
+    from pipeline.process import DEFAULT_RISK_MODEL
+
+    eval_risk.main(["--model", str(DEFAULT_RISK_MODEL), "--corpus", str(text_corpus), "--corpus", str(text_corpus),
+                    "--json", str(out)])
+    m = json.loads(out.read_text())
+    assert m["n"] == m["calls_in_corpus"] == 2 * len(read_calls(text_corpus / "calls.jsonl"))
+    assert 0.5 < m["expected_auc"] <= m["expected_best_auc"] <= 1
+    assert m["auc_gap_90"][0] <= m["auc_gap"] <= m["auc_gap_90"][1]
+    assert "expected AUC over label draws" in capsys.readouterr().out

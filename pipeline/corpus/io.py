@@ -12,7 +12,9 @@ import os
 from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
+
+import numpy as np
 
 from pipeline.corpus.world import CallPlan
 from pipeline.vocab import CALLBACK_WINDOWS_DAYS, OUTCOMES
@@ -162,6 +164,26 @@ def auc(scores: list[float], labels: list[bool]) -> float:
         rank_sum += mid_rank * sum(1 for _, y in pairs[i:j] if y)
         i = j
     return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+
+
+def expected_auc(true_probs: Sequence[float], scores: Sequence[float]) -> float:
+    """The ROC AUC of `scores` when the labels are drawn from `true_probs` (each call a positive with its
+    probability), as expected correctly ordered (positive, negative) pairs over expected pairs (ties half): within
+    a hair of the mean AUC over many draws, without the luck of one draw of labels."""
+    p = np.asarray(true_probs, dtype=float)
+    order = np.argsort(np.asarray(scores, dtype=float), kind="mergesort")
+    p, s = p[order], np.asarray(scores, dtype=float)[order]
+    won, negatives_below, i = 0.0, 0.0, 0
+    while i < len(s):
+        j = i
+        while j < len(s) and s[j] == s[i]:
+            j += 1
+        pos, neg = p[i:j].sum(), (1 - p[i:j]).sum()
+        won += pos * negatives_below + 0.5 * pos * neg
+        negatives_below += neg
+        i = j
+    pairs = p.sum() * (1 - p).sum() - (p * (1 - p)).sum()   # a call is never paired with itself
+    return float(won / pairs) if pairs > 0 else float("nan")
 
 
 def best_auc(calls: str | os.PathLike | Iterable[dict[str, Any]], window: int | str = 30) -> float:
