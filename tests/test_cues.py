@@ -117,6 +117,7 @@ TELEPHONE_ASR_LINES = [
     ("next_steps_timeframe", "agent", "It should all be done by the end of 30."),
     ("recap", "agent", "We recap the problem is sorted and nothing else is needed from you."),
     ("agent_deferral", "agent", "I'm not 100 % sure how that works."),
+    ("verify_fix", "agent", "Can you try loving it again while I'm on the line?"),
     ("reference_number", "agent", "If you need to call back, just quote, reference, TK6, a hundred forty, eight thousand."),
     ("reference_number", "agent", "If you need to call back just load reference, TK3, 23, and 65."),
 ]
