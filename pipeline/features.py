@@ -433,8 +433,8 @@ def text_record(call: Mapping[str, Any], cue_stage: CueStage | None = None, asr:
             end = start + max(0.3, len(words) / SPEECH_WORDS_PER_S)
         clock = max(clock, float(end))
         text = " ".join(words)
-        cues = [(label, lo, hi) for c in src.get("cues") or []
-                if (span := _surviving_gold_span(c, str(src.get("text", "")), kept)) for label, lo, hi in [span]]
+        cues = [span for c in src.get("cues") or []
+                if (span := _surviving_gold_span(c, str(src.get("text", "")), kept)) is not None]
         line = _Line(str(src.get("speaker", src.get("role", ""))), str(src.get("role", "unknown")), float(start),
                      float(end), text, len(words), bool(src.get("overlap")), cues,
                      [sentiment_probs(src.get("sentiment"))])

@@ -313,7 +313,9 @@ def test_expected_auc_averages_the_auc_over_label_draws():
     rng = _random.Random(5)
     labels = [rng.random() < 0.3 for _ in range(200)]
     scores = [round(rng.random(), 1) for _ in labels]            # ties count one half, as in `auc`
-    assert expected_auc([float(y) for y in labels], scores) == pytest.approx(auc(scores, labels))
+    from sklearn.metrics import roc_auc_score
+
+    assert expected_auc([float(y) for y in labels], scores) == pytest.approx(roc_auc_score(labels, scores))
     truth = [rng.random() for _ in range(300)]
     noisy = [t + rng.gauss(0, 0.3) for t in truth]
     assert 0.5 < expected_auc(truth, noisy) < expected_auc(truth, truth) < 1

@@ -209,12 +209,12 @@ def test_shipped_default_model_uses_the_documented_features_and_ranks_held_out_c
 def test_eval_risk_script_pools_corpora_and_reports_expected_auc(text_corpus, tmp_path, capsys):
     import sys
 
+    from pipeline.process import DEFAULT_RISK_MODEL
+
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
     import eval_risk
 
     out = tmp_path / "eval.json"
-    from pipeline.process import DEFAULT_RISK_MODEL
-
     eval_risk.main(["--model", str(DEFAULT_RISK_MODEL), "--corpus", str(text_corpus), "--corpus", str(text_corpus),
                     "--json", str(out)])
     m = json.loads(out.read_text())

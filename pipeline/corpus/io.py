@@ -150,20 +150,7 @@ def read_calls(path: str | os.PathLike) -> list[dict[str, Any]]:
 
 def auc(scores: list[float], labels: list[bool]) -> float:
     """ROC AUC by ranks (ties count one half); nan when only one class is present."""
-    pairs = sorted(zip(scores, labels))
-    n_pos = sum(labels)
-    n_neg = len(labels) - n_pos
-    if n_pos == 0 or n_neg == 0:
-        return float("nan")
-    rank_sum, i = 0.0, 0
-    while i < len(pairs):
-        j = i
-        while j < len(pairs) and pairs[j][0] == pairs[i][0]:
-            j += 1
-        mid_rank = (i + j + 1) / 2          # average 1-based rank of the tie block
-        rank_sum += mid_rank * sum(1 for _, y in pairs[i:j] if y)
-        i = j
-    return (rank_sum - n_pos * (n_pos + 1) / 2) / (n_pos * n_neg)
+    return expected_auc([float(y) for y in labels], scores)   # labels are probabilities of 0 or 1
 
 
 def expected_auc(true_probs: Sequence[float], scores: Sequence[float]) -> float:
