@@ -112,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--as-mono", action="store_true", help="also evaluate stereo corpus calls mixed to mono")
     parser.add_argument("--words", choices=("asr", "reference"), default="asr", help="word source for roles")
     parser.add_argument("--segmentation-step", type=float, default=DiarizationOptions.segmentation_step)
+    parser.add_argument("--edge-trim-db", type=float, default=DiarizationOptions.edge_trim_db,
+                        help="mono: trim turn edges out of frames this close to the noise floor (0 = off)")
     parser.add_argument("--num-speakers", type=int, default=2, help="0 = automatic")
     parser.add_argument("--channel-map", choices=("fixed", "auto"), default="fixed",
                         help="stereo: agent=0/customer=1 (fixed) or roles from the words (auto)")
@@ -135,6 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     options = DiarizationOptions(
         num_speakers=args.num_speakers or None,
         segmentation_step=args.segmentation_step,
+        edge_trim_db=args.edge_trim_db,
         channel_map="auto" if args.channel_map == "auto" else {"agent": 0, "customer": 1},
     )
     diarizer = Diarizer(options)
