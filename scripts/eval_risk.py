@@ -12,6 +12,9 @@ Several corpora (each with its --scores) are pooled into one set of calls.
     python scripts/eval_risk.py --model models/default --corpus /tmp/eval-audio --scores /tmp/eval-audio.jsonl
     # two held-out audio corpora pooled:
     python scripts/eval_risk.py --model models/default --corpus A --scores A.jsonl --corpus B --scores B.jsonl
+    # diagnostic: the same records with the corpus's own cues (and/or sentiments) put in, to see what a
+    # perfect cue (sentiment) stage would win on these ASR words:
+    python scripts/eval_risk.py --model models/default --corpus A --scores A.jsonl --gold cues --gold sentiment
     # text mode: records built from the corpus text, optionally through a simulated ASR error profile:
     python scripts/eval_risk.py --model models/default --corpus /tmp/eval --deletion 0.03 --substitution 0.04
 """
@@ -29,11 +32,35 @@ from sklearn.metrics import roc_auc_score
 from pipeline.commands.evaluate import model_path
 from pipeline.commands.train import read_records
 from pipeline.corpus import best_auc, expected_auc, read_calls
-from pipeline.features import AsrErrorProfile, text_record
+from pipeline.features import AsrErrorProfile, sentiment_probs, text_record
 from pipeline.risk import CallbackRiskModel, classification_metrics
 
 MAX_AUC_GAP = 0.03
 MAX_ECE = 0.05
+
+
+def with_corpus_labels(record: dict, call: dict, parts: set[str]) -> dict:
+    """A copy of a scored record whose cues and/or sentiments (`parts`) are replaced by the corpus's own labels:
+    each corpus line's labels go to the record utterance of the same role that overlaps it most in time (a
+    line's sentiments averaged per utterance). What the model would score with a perfect cue or sentiment
+    stage on the same ASR words and utterances: it splits the audio gap between those stages and the rest."""
+    record = json.loads(json.dumps(record))
+    utterances = record.get("utterances") or []
+    matched: dict[int, list[dict]] = {}
+    for line in call["utterances"]:
+        same_role = [i for i, u in enumerate(utterances) if u.get("role") == line["role"]]
+        if same_role:
+            best = max(same_role, key=lambda i: min(utterances[i]["end"], line["end"])
+                       - max(utterances[i]["start"], line["start"]))
+            matched.setdefault(best, []).append(line)
+    for i, u in enumerate(utterances):
+        lines = matched.get(i, [])
+        if "cues" in parts:
+            u["cues"] = [{"label": cue["label"], "score": 1.0} for line in lines for cue in line["cues"]]
+        if "sentiment" in parts and lines:
+            probs = [sentiment_probs(line["sentiment"]) for line in lines]
+            u["sentiment"] = {label: float(np.mean([p[label] for p in probs])) for label in probs[0]}
+    return record
 
 
 def evaluate(model: CallbackRiskModel, calls: list[dict], records: list[dict], window: int,
@@ -73,6 +100,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deletion", type=float, default=0.0, help="text mode: simulated ASR deletion rate")
     parser.add_argument("--substitution", type=float, default=0.0, help="text mode: simulated substitution rate")
     parser.add_argument("--insertion", type=float, default=0.0, help="text mode: simulated insertion rate")
+    parser.add_argument("--gold", action="append", choices=("cues", "sentiment"), default=[],
+                        help="diagnostic, with --scores: replace the records' cues / sentiments by the corpus's own "
+                             "labels (repeatable) to see how much of the gap those stages cost")
     parser.add_argument("--json", help="also write the numbers here")
     args = parser.parse_args(argv)
 
@@ -82,11 +112,23 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("give one --scores per --corpus (or none for text mode)")
     calls, records = [], []
     profile = AsrErrorProfile(args.deletion, args.substitution, args.insertion)
+    if args.gold and not args.scores:
+        parser.error("--gold needs --scores (text mode already uses the corpus's labels)")
     for i, corpus in enumerate(args.corpus):
         corpus_calls = read_calls(Path(corpus) / "calls.jsonl")
         calls += corpus_calls
-        records += read_records(args.scores[i]) if args.scores else [text_record(c, asr=profile) for c in corpus_calls]
+        if not args.scores:
+            records += [text_record(c, asr=profile) for c in corpus_calls]
+            continue
+        scored = read_records(args.scores[i])
+        if args.gold:
+            by_id = {c["call_id"]: c for c in corpus_calls}
+            scored = [with_corpus_labels(r, by_id[r["call_id"]], set(args.gold)) if r.get("call_id") in by_id
+                      and r.get("status", "ok") == "ok" else r for r in scored]
+        records += scored
     mode = f"records {', '.join(args.scores)}" if args.scores else f"text mode, simulated WER {profile.wer:.3f}"
+    if args.gold:
+        mode += f", corpus {' and '.join(args.gold)} put in (diagnostic)"
     m = evaluate(model, calls, records, window)
     low, high = m["auc_gap_90"] or (float("nan"), float("nan"))
     print(f"{args.model} on {', '.join(args.corpus)} ({mode}), {window}-day callback: "

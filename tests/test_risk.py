@@ -222,3 +222,30 @@ def test_eval_risk_script_pools_corpora_and_reports_expected_auc(text_corpus, tm
     assert 0.5 < m["expected_auc"] <= m["expected_best_auc"] <= 1
     assert m["auc_gap_90"][0] <= m["auc_gap"] <= m["auc_gap_90"][1]
     assert "expected AUC over label draws" in capsys.readouterr().out
+
+
+def test_eval_risk_gold_labels_go_to_the_overlapping_utterance_of_the_same_role():
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from eval_risk import with_corpus_labels
+
+    record = {"call_id": "c1", "utterances": [
+        {"role": "agent", "start": 0.0, "end": 4.0, "text": "it is fix now", "cues": [{"label": "recap", "score": 0.9}],
+         "sentiment": {"positive": 0.1, "neutral": 0.9, "negative": 0.0, "frustrated": 0.0, "confused": 0.0}},
+        {"role": "customer", "start": 4.2, "end": 9.0, "text": "great it works", "cues": []},
+    ]}
+    call = {"call_id": "c1", "utterances": [
+        {"role": "agent", "start": 0.1, "end": 2.0, "sentiment": "neutral", "cues": [{"label": "verify_fix"}]},
+        {"role": "agent", "start": 2.2, "end": 3.9, "sentiment": "positive", "cues": []},
+        {"role": "customer", "start": 4.3, "end": 6.0, "sentiment": "positive", "cues": []},
+        {"role": "customer", "start": 6.1, "end": 8.9, "sentiment": "frustrated", "cues": [{"label": "problem_persists"}]},
+    ]}
+    cues_only = with_corpus_labels(record, call, {"cues"})
+    assert [c["label"] for c in cues_only["utterances"][0]["cues"]] == ["verify_fix"]     # detected "recap" replaced
+    assert [c["label"] for c in cues_only["utterances"][1]["cues"]] == ["problem_persists"]
+    assert cues_only["utterances"][0]["sentiment"] == record["utterances"][0]["sentiment"]
+    both = with_corpus_labels(record, call, {"cues", "sentiment"})
+    assert both["utterances"][0]["sentiment"]["neutral"] == pytest.approx(0.5)
+    assert both["utterances"][1]["sentiment"]["frustrated"] == pytest.approx(0.5)
+    assert record["utterances"][0]["cues"][0]["label"] == "recap"                        # the input is not changed
