@@ -333,18 +333,35 @@ def _evidence(utts, i: int) -> dict[str, Any]:
     return {"utterance": i, "start": _time(u, "start"), "end": _time(u, "end"), "text": str(u.get("text", ""))}
 
 
+def _cue_evidence(utts, i: int, cue: Mapping[str, Any]) -> dict[str, Any]:
+    """An utterance's evidence narrowed to one cue in it: the cue's start/end when it has them, and its words."""
+    item = _evidence(utts, i)
+    start, end = _time(cue, "start"), _time(cue, "end")
+    if start is not None and end is not None and item["start"] is not None and item["end"] is not None \
+            and item["start"] - 0.05 <= start <= end <= item["end"] + 0.05:
+        item["start"], item["end"] = start, end
+    if isinstance(cue.get("evidence"), str) and cue["evidence"]:
+        item["evidence"] = cue["evidence"]   # a string named "evidence": redaction masks it like a cue's
+    return item
+
+
 def feature_evidence(record: Record, group: str, high: bool, limit: int = 3,
                      options: FeatureOptions | None = None) -> list[dict[str, Any]]:
     """The utterances that carry a feature group's value in this call (at most `limit`, in time order).
 
-    Cue groups point at the utterances with the cue (none when it is absent: an absence has no moment);
+    Cue groups point at the cue in each utterance that has it: its time and words (none when it is absent: an
+    absence has no moment);
     sentiment groups at the customer's (or agent's) most telling utterances: the most positive ones when `high`
     (a high-valence reason), else the most negative; overlap at interruptions; other groups at nothing."""
     utts = _utterances(record)
     kind, _, name = group.partition(":")
     chosen: list[int] = []
     if kind == "cue":
-        chosen = sorted({i for i, _ in cue_hits(record, name, options)})[:limit]
+        # The cue's own moment and words (first hit per utterance), so a reviewer lands on what was said.
+        first_hit: dict[int, Mapping[str, Any]] = {}
+        for i, cue in cue_hits(record, name, options):
+            first_hit.setdefault(i, cue)
+        return [_cue_evidence(utts, i, first_hit[i]) for i in sorted(first_hit)[:limit]]
     elif kind == "sentiment":
         role = "agent" if name == "agent" else "customer"
         scored = [(i, p) for i, u in enumerate(utts) if u.get("role") == role

@@ -108,3 +108,14 @@ def test_every_text_field_of_a_record():
     assert [w.get("redacted") for w in words].count("account") == 2 and words[0]["text"] == "Sure,"
     assert record["measures"] == original["measures"]
     assert record["redaction"]["counts"] == counts and counts == {"account": 3, "email": 3}  # transcript, segment, utterance text
+
+
+def test_risk_reason_evidence_words_are_masked():
+    """Risk reasons quote a cue's words as `evidence` beside the utterance `text`: both are masked."""
+    record = {"risk": {"reasons": [{"text": "The agent gave a reference number", "evidence": [
+        {"utterance": 0, "start": 1.0, "end": 2.0, "text": "Sure, your card 4111 1111 1111 1111 is on file.",
+         "evidence": "card 4111 1111 1111 1111"}]}]}}
+    counts = redact_record(record)
+    item = record["risk"]["reasons"][0]["evidence"][0]
+    assert "4111" not in item["text"] and "4111" not in item["evidence"]
+    assert item["evidence_redactions"] and sum(counts.values()) == 2

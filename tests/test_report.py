@@ -409,3 +409,17 @@ def test_top_lists_riskiest_with_reasons(records, tmp_path, capsys):
     low_ids = [r["call_id"] for r in rank(records, 10, "low")]
     assert {"copy-0", "copy-2"} <= set(low_ids) and low_ids.index("copy-0") < low_ids.index("copy-2")
     assert format_top([]).count("\n") == 1
+
+
+def test_top_quotes_the_cue_words_at_the_cue_time(tmp_path, capsys):
+    said = "Thanks for waiting. Your reference number is 7 4 2. Anything else?"
+    record = {"call_id": "c1", "agent_id": "A1", "reason": "billing", "status": "ok",
+              "risk": {"risk": 0.3, "band": "medium", "reasons": [
+                  {"text": "The agent gave a reference number", "feature": "cue_reference_number", "weight": -0.4,
+                   "evidence": [{"utterance": 0, "start": 64.2, "end": 66.0, "text": said,
+                                 "evidence": "Your reference number is 7 4 2"}]}]}}
+    path = tmp_path / "s.jsonl"
+    path.write_text(encode(record))
+    assert main(["top", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert '@1:04.2 "Your reference number is 7 4 2"' in out

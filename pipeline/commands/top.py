@@ -83,7 +83,8 @@ def format_top(rows: list[Mapping[str, Any]], reasons: int = 3) -> str:
             where = ""
             if evidence:
                 first = evidence[0]
-                where = f"  @{_clock(first.get('start'))} \"{printable(first.get('text'), 50)}\""
+                said = first.get("evidence") or first.get("text")   # the cue's own words when it has them
+                where = f"  @{_clock(first.get('start'))} \"{printable(said, 50)}\""
             out.append(f"{indent}{sign} {printable(reason.get('text'), 80)}{where}")
     return "\n".join(out)
 
