@@ -115,7 +115,8 @@ def call_entry(record: Mapping[str, Any], base_dir: Path, decimals: int = 3) -> 
                 "text": _text(reason.get("text")) or "", "feature": _text(reason.get("feature")),
                 "weight": r(reason.get("weight")),
                 "evidence": [{"utterance": e.get("utterance"), "start": r(e.get("start")), "end": r(e.get("end")),
-                              "text": _text(e.get("text")) or ""} for e in reason.get("evidence") or []],
+                              "text": _text(e.get("evidence")) or _text(e.get("text")) or ""}   # cue words first
+                             for e in reason.get("evidence") or []],
             })
     measures = record.get("measures")
     error = record.get("error") or {}

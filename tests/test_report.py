@@ -423,3 +423,14 @@ def test_top_quotes_the_cue_words_at_the_cue_time(tmp_path, capsys):
     assert main(["top", str(path)]) == 0
     out = capsys.readouterr().out
     assert '@1:04.2 "Your reference number is 7 4 2"' in out
+
+
+def test_report_evidence_shows_the_cue_words_when_there_are_some(tmp_path):
+    from pipeline.report import call_entry
+
+    record = {"call_id": "c1", "status": "ok", "risk": {"risk": 0.3, "band": "medium", "reasons": [
+        {"text": "The agent gave a reference number", "feature": "cue_reference_number", "weight": -0.4, "evidence": [
+            {"utterance": 0, "start": 64.2, "end": 66.0, "text": "Thanks. Your reference is 7 4 2.", "evidence": "reference is 7 4 2"},
+            {"utterance": 3, "start": 90.0, "end": 92.0, "text": "I feel let down"}]}]}}
+    (reason,) = call_entry(record, tmp_path)["reasons"]
+    assert [e["text"] for e in reason["evidence"]] == ["reference is 7 4 2", "I feel let down"]
