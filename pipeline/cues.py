@@ -17,6 +17,7 @@ from typing import Any, Sequence
 import numpy as np
 import yaml
 
+from pipeline.config import ConfigError
 from pipeline.types import SAMPLE_RATE, Cue, Utterance, Word
 from pipeline.vocab import CUE_LABELS, ROLES
 
@@ -27,7 +28,7 @@ DEFAULT_CUES_FILE = REPO_ROOT / "configs" / "cues.yaml"
 LABEL_KEYS = {"roles", "patterns", "examples", "counter_examples", "threshold"}
 
 
-class CueConfigError(ValueError):
+class CueConfigError(ConfigError):
     """configs/cues.yaml is malformed; the message names the label and entry."""
 
 
@@ -61,6 +62,8 @@ def load_cue_rules(path: Path | str = DEFAULT_CUES_FILE) -> CueRules:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CueConfigError(f"{path}: cannot read cue file ({exc.strerror or exc})") from exc
+    except UnicodeDecodeError as exc:
+        raise CueConfigError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
     except yaml.YAMLError as exc:
         raise CueConfigError(f"{path}: not valid YAML ({exc})") from exc
     if not isinstance(data, dict) or not isinstance(data.get("labels"), dict):

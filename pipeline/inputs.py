@@ -71,7 +71,8 @@ def discover(items: list[str], options: InputOptions = InputOptions()) -> tuple[
             calls.append(CallInput(call_id_for(path, None), str(path)))
         else:
             raise InputError(f"{path}: no such file or directory")
-    seen: dict[str, str] = {}
+    # A bad row's error record already holds its call_id: a later call with that id is a duplicate too.
+    seen: dict[str, str] = {p.call_id: p.path or "a bad manifest row" for p in problems}
     unique: list[CallInput] = []
     for call in calls:
         if call.call_id in seen:
@@ -102,7 +103,8 @@ def resolve_under(root: Path, relative: str) -> Path:
 
 def read_manifest(manifest: Path) -> tuple[list[CallInput], list[InputProblem]]:
     try:
-        handle = open(manifest, newline="", encoding="utf-8-sig")
+        # surrogateescape: a row with bytes that are not UTF-8 becomes a bad row, not a crash of the whole batch
+        handle = open(manifest, newline="", encoding="utf-8-sig", errors="surrogateescape")
     except OSError as exc:
         raise InputError(f"{manifest}: cannot read manifest ({exc.strerror or exc})") from exc
     root = manifest.parent
@@ -110,9 +112,30 @@ def read_manifest(manifest: Path) -> tuple[list[CallInput], list[InputProblem]]:
     problems: list[InputProblem] = []
     with handle:
         reader = csv.DictReader(handle)
+        try:
+            header = reader.fieldnames
+        except csv.Error as exc:
+            raise InputError(f"{manifest} line 1: unreadable CSV header ({exc})") from exc
+        if header and any(_not_utf8(name) for name in header):
+            raise InputError(f"{manifest} line 1: header is not valid UTF-8 text (save the manifest as UTF-8)")
         if not reader.fieldnames or "path" not in reader.fieldnames:
             raise InputError(f"{manifest}: manifest needs a 'path' column (found: {reader.fieldnames or 'nothing'})")
-        for line_no, row in enumerate(reader, start=2):
+        rows = enumerate(reader, start=2)
+        while True:
+            try:
+                line_no, row = next(rows)
+            except StopIteration:
+                break
+            except csv.Error as exc:  # e.g. an unterminated quote swallowing the rest of the file
+                raise InputError(f"{manifest} line {reader.line_num}: unreadable CSV ({exc})") from exc
+            if any(_not_utf8(v) for v in [*row.values(), *row.keys()] if isinstance(v, str)):
+                problems.append(_row_problem(manifest, line_no, _printable_row(row), "bad_manifest_row",
+                                             "not valid UTF-8 text (save the manifest as UTF-8)"))
+                continue
+            if any("\n" in (row.get(key) or "") for key in ("path", "call_id")):
+                problems.append(_row_problem(manifest, line_no, row, "bad_manifest_row",
+                                             "a path or call_id cell spans several lines (an unbalanced quote?)"))
+                continue
             if None in row:  # more cells than header columns
                 extra = row.pop(None)
                 problems.append(_row_problem(manifest, line_no, row, "bad_manifest_row", f"{len(extra)} cells too many"))
@@ -127,6 +150,16 @@ def read_manifest(manifest: Path) -> tuple[list[CallInput], list[InputProblem]]:
             call_id = (row.get("call_id") or "").strip() or call_id_for(path, root.resolve())
             calls.append(CallInput(call_id, str(path), metadata))
     return calls, problems
+
+
+def _not_utf8(text: str) -> bool:
+    return any("\udc80" <= ch <= "\udcff" for ch in text)
+
+
+def _printable_row(row: dict) -> dict:
+    """A row whose undecodable bytes are shown as U+FFFD, so its error record can be written as JSON."""
+    clean = lambda v: v.encode("utf-8", "surrogateescape").decode("utf-8", "replace") if isinstance(v, str) else v
+    return {clean(k): clean(v) for k, v in row.items() if k is not None}
 
 
 def _row_problem(manifest: Path, line_no: int, row: dict, error_type: str, cause: str) -> InputProblem:

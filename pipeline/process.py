@@ -108,9 +108,15 @@ def load_risk_model(settings: RiskSettings) -> CallbackRiskModel | None:
 
 
 def rttm_path(folder: str, call_id: str) -> str:
-    """<folder>/<call_id>.rttm, with the id's path separators flattened so it cannot leave the folder."""
+    """<folder>/<call_id>.rttm, the id percent-encoded (all but letters, digits and - _ .; a leading dot too):
+    distinct ids get distinct files, and none can leave the folder (/, \\, .., drive letters)."""
+    from urllib.parse import quote
+
     Path(folder).mkdir(parents=True, exist_ok=True)
-    return str(Path(folder) / (call_id.replace("/", "__").replace("\\", "__").lstrip(".") + ".rttm"))
+    name = quote(call_id, safe="-_.")
+    if name.startswith("."):
+        name = "%2E" + name[1:]
+    return str(Path(folder) / (name + ".rttm"))
 
 
 def role_options(config: dict[str, Any]) -> RoleOptions:

@@ -166,7 +166,7 @@ def redact_words(texts: Sequence[str], options: RedactOptions = RedactOptions())
 
 
 def redact_record(record: dict[str, Any], options: RedactOptions = RedactOptions()) -> dict[str, int]:
-    """Mask PII in place in every text field of a JSON record: any `text` or `evidence` string, any `words` list of
+    """Mask PII in place in every text field of a JSON record: any `text`, `evidence` or `role_reason` string, any `words` list of
     {text: ...}. Masked spans go beside the field (`redactions`, `evidence_redactions`; words get `redacted`).
     Cue evidence inside an utterance is re-cut from the masked utterance text so spans stay consistent.
     Returns counts per PII type."""
@@ -198,6 +198,9 @@ def redact_record(record: dict[str, Any], options: RedactOptions = RedactOptions
                     if inside:
                         cue["evidence_redactions"] = [r.as_dict() for r in inside]
                     cue["_done"] = True
+        if isinstance(node.get("role_reason"), str):   # quotes the phrase that gave a speaker its role
+            node["role_reason"], spans = redact_text(node["role_reason"], options)
+            note(spans)
         if isinstance(node.get("evidence"), str) and not node.pop("_done", False):
             node["evidence"], spans = redact_text(node["evidence"], options)
             if spans:

@@ -267,11 +267,13 @@ class CallbackRiskModel(ClassifierMixin, BaseEstimator):
     def load(cls, path: str | os.PathLike) -> "CallbackRiskModel":
         try:
             data = json.loads(Path(path).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
+        except (OSError, ValueError) as exc:   # unreadable, not UTF-8, not JSON
             raise ValueError(f"{path}: cannot read model: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ValueError(f"{path}: malformed model file (a JSON object expected, got {type(data).__name__})")
         try:
             return cls.from_dict(data)
-        except (KeyError, TypeError) as exc:
+        except (KeyError, TypeError, AttributeError, ValueError) as exc:
             raise ValueError(f"{path}: malformed model file ({exc})") from exc
 
 

@@ -8,6 +8,7 @@ ends up in the file exactly once.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -26,21 +27,35 @@ class ExistingRecord:
     settings_hash: str | None
 
 
+class OutputBusyError(RuntimeError):
+    """Another run is writing the same output file."""
+
+
+def _parse_record(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except ValueError:      # not JSON, or not UTF-8
+        return None
+    return value if isinstance(value, dict) else None
+
+
 def iter_records(path: Path) -> Iterator[dict[str, Any]]:
-    """Complete, parseable records of a JSONL file (a torn or corrupt line is skipped with a warning)."""
+    """Complete records (JSON objects) of a JSONL file; a torn last line, or a line that is not a JSON object,
+    is skipped with a warning naming the file and line."""
     with open(path, "rb") as handle:
         for line_no, raw in enumerate(handle, start=1):
-            if not raw.endswith(b"\n"):
+            record = _parse_record(raw)
+            if record is not None:
+                yield record
+            elif not raw.endswith(b"\n"):
                 log.warning("%s line %d: incomplete last line ignored", path, line_no)
-                return
-            try:
-                yield json.loads(raw)
-            except json.JSONDecodeError as exc:
-                log.warning("%s line %d: not valid JSON (%s), ignored", path, line_no, exc)
+            elif raw.strip():
+                log.warning("%s line %d: not a JSON object, ignored", path, line_no)
 
 
 def _cut_torn_tail(path: Path) -> None:
-    """Drop bytes after the last newline: the remains of a write interrupted by a crash."""
+    """Drop bytes after the last newline: the remains of a write interrupted by a crash. A last line that is a
+    whole record and only lacks its newline (a file joined or edited by hand) gets the newline instead."""
     size = path.stat().st_size
     if size == 0:
         return
@@ -61,6 +76,13 @@ def _cut_torn_tail(path: Path) -> None:
             pos = start
         else:
             keep = 0
+        handle.seek(keep)
+        if _parse_record(handle.read(size - keep)) is not None:
+            handle.seek(0, os.SEEK_END)
+            handle.write(b"\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+            return
         log.warning("%s: removing %d bytes of an interrupted write", path, size - keep)
         handle.truncate(keep)
         handle.flush()
@@ -74,6 +96,7 @@ class JsonlWriter:
         self.path = Path(path)
         self.fsync = fsync
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = _lock_output(self.path)
         if overwrite and self.path.exists():
             self.path.unlink()
         if self.path.exists():
@@ -87,9 +110,9 @@ class JsonlWriter:
     def _remember(self, rec: dict[str, Any]) -> None:
         call_id = rec.get("call_id")
         if isinstance(call_id, str):
-            self.existing[call_id] = ExistingRecord(
-                call_id, rec.get("status", ""), (rec.get("audio") or {}).get("sha256"), rec.get("settings_hash")
-            )
+            audio = rec.get("audio") if isinstance(rec.get("audio"), dict) else {}
+            self.existing[call_id] = ExistingRecord(call_id, rec.get("status", ""), audio.get("sha256"),
+                                                    rec.get("settings_hash"))
 
     def drop(self, should_drop: Callable[[dict[str, Any]], bool]) -> int:
         """Remove records matching `should_drop`, atomically (temp file + rename). Returns how many."""
@@ -129,6 +152,9 @@ class JsonlWriter:
         if self._fd >= 0:
             os.close(self._fd)
             self._fd = -1
+        if self._lock >= 0:
+            os.close(self._lock)   # releases the lock
+            self._lock = -1
 
     def __enter__(self) -> "JsonlWriter":
         return self
@@ -139,3 +165,17 @@ class JsonlWriter:
 
 def encode(record: dict[str, Any]) -> str:
     return json.dumps(record, ensure_ascii=False, allow_nan=False, separators=(",", ":")) + "\n"
+
+
+def _lock_output(path: Path) -> int:
+    """An exclusive lock on `<output>.lock` for this run: a second run on the same output would append to a
+    file the first one later replaces (drop), losing records, so it is refused instead."""
+    lock_path = path.with_name(path.name + ".lock")
+    fd = os.open(lock_path, os.O_WRONLY | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError as exc:
+        os.close(fd)
+        raise OutputBusyError(f"{path}: another callrisk run is writing this file (lock {lock_path})") from exc
+    return fd
+

@@ -95,3 +95,16 @@ def test_ray_engine_gives_the_same_records_as_the_local_engine(tmp_path, short_c
     by_id = lambda path: {r["call_id"]: stable(r) for r in iter_records(path)}  # noqa: E731
     assert set(by_id(local)) == {"a", "b", "bad"}
     assert by_id(on_ray) == by_id(local)
+
+
+def test_rttm_file_names_are_distinct_and_stay_in_their_folder(tmp_path):
+    from pathlib import Path
+
+    from pipeline.process import rttm_path
+
+    ids = ["team/1", "team__1", "team%2F1", "..", ".hidden", "C:evil", "a\\b", "plain-id_1.x"]
+    paths = [Path(rttm_path(str(tmp_path), call_id)) for call_id in ids]
+    assert len(set(paths)) == len(ids)
+    assert all(p.parent == tmp_path and p.name.endswith(".rttm") and not p.name.startswith(".") for p in paths)
+    assert ":" not in "".join(p.name for p in paths)
+    assert paths[-1].name == "plain-id_1.x.rttm"

@@ -70,3 +70,29 @@ def test_settings_hash_follows_what_shapes_a_record(tmp_path):
     assert settings_hash(load_config(overrides=[*base, "batch.workers=2"])) == digest  # how calls run, not what they hold
     model.write_bytes(model.read_bytes() + b"\n")  # a retrained model file re-scores calls on resume
     assert settings_hash(load_config(overrides=base)) != digest
+
+
+def test_files_that_are_not_utf8_or_not_a_model_are_named_errors(tmp_path, capsys):
+    from pipeline.cli import main
+    from pipeline.cues import load_cue_rules
+    from pipeline.risk import CallbackRiskModel
+
+    latin1 = tmp_path / "latin1.yaml"
+    latin1.write_bytes(b"asr:\n  language: fran\xe7ais\n")
+    with pytest.raises(ConfigError, match=r"latin1.yaml: not UTF-8 text"):
+        load_config(latin1)
+    with pytest.raises(ConfigError, match=r"latin1.yaml: not UTF-8 text"):   # CueConfigError is a ConfigError
+        load_cue_rules(latin1)
+    not_a_model = tmp_path / "model.json"
+    for content in ("[]", "\"x\"", "{\"params\": 3}"):
+        not_a_model.write_text(content)
+        with pytest.raises(ValueError, match=r"model.json: malformed model file"):
+            CallbackRiskModel.load(not_a_model)
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"")
+    # the CLI turns each of them into a one-line error and exit code 2, before any call is processed
+    assert main(["score", str(wav), "-o", str(tmp_path / "o.jsonl"), "--set", f"cues.cues_file={latin1}"]) == 2
+    assert main(["score", str(wav), "-o", str(tmp_path / "o.jsonl"), "--set", f"risk.model={not_a_model}"]) == 2
+    err = capsys.readouterr().err
+    assert "latin1.yaml: not UTF-8 text" in err and "model.json" in err
+    assert not (tmp_path / "o.jsonl").exists()

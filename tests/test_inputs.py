@@ -83,3 +83,33 @@ def test_duplicate_call_ids_are_reported(tmp_path):
 
 def test_resolve_under_allows_subfolders(tmp_path):
     assert resolve_under(tmp_path, "a/b/../c.wav") == (tmp_path / "a" / "c.wav").resolve()
+
+
+def test_bad_bytes_and_broken_rows_are_bad_rows_and_the_rest_goes_on(tmp_path):
+    for name in ("a.wav", "b.wav", "c.wav", "d.wav"):
+        write_tone(tmp_path / name)
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b'path,call_id,reason\na.wav,A,billing\nb.wav,B,caf\xe9\nc.wav,"C\nd.wav,D,refund\n')
+    calls, problems = discover([str(manifest)])
+    assert [c.call_id for c in calls] == ["A"]
+    assert [(p.call_id, p.error_type) for p in problems] == [("B", "bad_manifest_row"),
+                                                             ("C\nd.wav,D,refund", "bad_manifest_row")]
+    assert "m.csv line 3: not valid UTF-8" in problems[0].message
+    assert "unbalanced quote" in problems[1].message
+    assert "\ufffd" in problems[0].metadata["reason"]      # shown, and writable as JSON
+
+
+def test_manifest_header_that_is_not_utf8_is_an_error_naming_the_file(tmp_path):
+    manifest = tmp_path / "m.csv"
+    manifest.write_bytes(b"pa\xffth,call_id\na.wav,A\n")
+    with pytest.raises(InputError, match=r"m.csv line 1: header is not valid UTF-8"):
+        discover([str(manifest)])
+
+
+def test_a_call_reusing_a_bad_rows_id_is_a_duplicate_not_skipped(tmp_path):
+    write_tone(tmp_path / "ok.wav")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("path,call_id\n../evil.wav,X\nok.wav,X\n")
+    calls, problems = discover([str(manifest)])
+    assert calls == []
+    assert [(p.call_id, p.error_type) for p in problems] == [("X", "bad_input_path"), ("X~dup1", "duplicate_call_id")]

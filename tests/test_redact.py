@@ -119,3 +119,10 @@ def test_risk_reason_evidence_words_are_masked():
     item = record["risk"]["reasons"][0]["evidence"][0]
     assert "4111" not in item["text"] and "4111" not in item["evidence"]
     assert item["evidence_redactions"] and sum(counts.values()) == 2
+
+
+def test_role_reason_quotes_are_masked():
+    record = {"speakers": [{"speaker": "S0", "role": "agent",
+                            "role_reason": 'said "an engineer on 07700 900123 will call"'}]}
+    redact_record(record)
+    assert "07700" not in record["speakers"][0]["role_reason"] and "engineer" in record["speakers"][0]["role_reason"]

@@ -51,3 +51,37 @@ def test_overwrite_starts_afresh(tmp_path):
         assert writer.existing == {}
         writer.write({"call_id": "new", "status": "ok"})
     assert [r["call_id"] for r in iter_records(out)] == ["new"]
+
+
+def test_damaged_lines_are_skipped_and_resume_goes_on(tmp_path, caplog):
+    out = tmp_path / "o.jsonl"
+    out.write_bytes(b'{"call_id":"a","status":"ok"}\nnull\n{"call_id":"b","audio":"x"}\n\xff\xfe\n[1]\n'
+                    b'{"call_id":"c","status":"ok"}\n')
+    with JsonlWriter(out) as writer:
+        assert set(writer.existing) == {"a", "b", "c"}
+        assert writer.existing["b"].sha256 is None
+        writer.write({"call_id": "d", "status": "ok"})
+    assert [r["call_id"] for r in iter_records(out)] == ["a", "b", "c", "d"]
+    assert "o.jsonl line 2: not a JSON object" in caplog.text
+
+
+def test_a_whole_last_record_without_its_newline_is_kept(tmp_path):
+    out = tmp_path / "o.jsonl"
+    out.write_text('{"call_id":"a","status":"ok"}\n{"call_id":"b","status":"ok"}')
+    assert [r["call_id"] for r in iter_records(out)] == ["a", "b"]
+    with JsonlWriter(out) as writer:
+        writer.write({"call_id": "c", "status": "ok"})
+    assert [r["call_id"] for r in iter_records(out)] == ["a", "b", "c"]
+
+
+def test_a_second_writer_on_the_same_output_is_refused(tmp_path):
+    import pytest
+
+    from pipeline.writer import OutputBusyError
+
+    out = tmp_path / "o.jsonl"
+    with JsonlWriter(out):
+        with pytest.raises(OutputBusyError, match=r"o.jsonl: another callrisk run is writing this file"):
+            JsonlWriter(out)
+    with JsonlWriter(out) as again:      # released on close
+        again.write({"call_id": "a", "status": "ok"})

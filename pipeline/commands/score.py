@@ -9,6 +9,7 @@ from pipeline.commands.common import add_config_arguments, config_from_args
 from pipeline.config import ConfigError, section
 from pipeline.inputs import InputError, InputOptions, discover
 from pipeline.registry import ModelNotFoundError
+from pipeline.writer import OutputBusyError
 
 DESCRIPTION = """\
 Transcribe and score recorded calls. INPUT may be audio files (WAV incl. G.711 u-law/A-law, FLAC, OGG, MP3),
@@ -51,7 +52,11 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigError, InputError, ModelNotFoundError) as exc:
         print(f"callrisk score: error: {exc}", file=sys.stderr)
         return 2
-    summary = run_batch(config, calls, problems, args.output, args.overwrite, args.retry_failed, args.progress)
+    try:
+        summary = run_batch(config, calls, problems, args.output, args.overwrite, args.retry_failed, args.progress)
+    except OutputBusyError as exc:
+        print(f"callrisk score: error: {exc}", file=sys.stderr)
+        return 2
     print(f"callrisk score: {summary.line()} -> {args.output}", file=sys.stderr)
     for message in summary.failures[:20]:
         print(f"  failed: {message}", file=sys.stderr)
