@@ -2,15 +2,17 @@
 
 The parent hands one call at a time to each idle worker and collects records. A worker that runs past the
 per-call time limit is killed and replaced (the call gets a `timeout` error record); a worker that dies (out of
-memory, a crash in native code) costs only its current call (`worker_crashed`).
+memory, a crash in native code) costs only its current call (`worker_crashed`). Each worker sends its records
+on its own pipe: a worker killed halfway through sending a large record breaks only that pipe, which is thrown
+away with the worker (on one shared queue, the half-sent message would block every later read).
 """
 
 from __future__ import annotations
 
 import logging
 import multiprocessing as mp
-import queue
 import time
+from multiprocessing.connection import Connection, wait
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 _POLL_S = 0.2
 
 
-def _worker_main(config: dict[str, Any], tasks: mp.Queue, results: mp.Queue, slot: int) -> None:
+def _worker_main(config: dict[str, Any], tasks: mp.Queue, results: Connection) -> None:
     from pipeline.offline import enforce_offline
 
     enforce_offline()
@@ -31,21 +33,24 @@ def _worker_main(config: dict[str, Any], tasks: mp.Queue, results: mp.Queue, slo
 
     processor = CallProcessor(config)
     processor.load_models()
-    results.put((slot, "ready", None))
+    results.send(("ready", None))
     while (call := tasks.get()) is not None:
-        results.put((slot, "done", processor.process(call)))
+        results.send(("done", processor.process(call)))
 
 
 @dataclass
 class _Slot:
     process: mp.process.BaseProcess
     tasks: mp.Queue
+    results: Connection         # read end of this worker's own pipe
     ready: bool = False
     call: CallInput | None = None
     started: float = 0.0
 
 
 class WorkerPool:
+    worker_main = staticmethod(_worker_main)   # (config, tasks, results) in the child; tests swap in their own
+
     def __init__(self, config: dict[str, Any], workers: int, call_timeout_s: float = 0.0):
         if workers < 1:
             raise ValueError("workers must be >= 1")
@@ -54,22 +59,24 @@ class WorkerPool:
         self.call_timeout_s = call_timeout_s
         self.settings_hash = settings_hash(config)
         self._ctx = mp.get_context("spawn")  # fork after torch/CTranslate2 threads start is unsafe
-        self._results: mp.Queue = self._ctx.Queue()
         self._slots: list[_Slot] = []
 
     def _start(self, slot: int) -> _Slot:
         tasks = self._ctx.Queue()
+        results, sender = self._ctx.Pipe(duplex=False)
         process = self._ctx.Process(
-            target=_worker_main, args=(self.config, tasks, self._results, slot), daemon=True, name=f"callrisk-worker-{slot}"
+            target=self.worker_main, args=(self.config, tasks, sender), daemon=True, name=f"callrisk-worker-{slot}"
         )
         process.start()
-        return _Slot(process, tasks)
+        sender.close()  # only the worker holds the write end, so its death reads as EOF here
+        return _Slot(process, tasks, results)
 
     def _replace(self, index: int) -> None:
         old = self._slots[index]
         if old.process.is_alive():
             old.process.kill()
         old.process.join(timeout=5)
+        old.results.close()
         self._slots[index] = self._start(index)
 
     def run(self, calls: list[CallInput]) -> Iterator[dict[str, Any]]:
@@ -83,12 +90,12 @@ class WorkerPool:
                     if slot.ready and slot.call is None and pending:
                         slot.call, slot.started = pending.pop(), time.monotonic()
                         slot.tasks.put(slot.call)
-                try:
-                    index, kind, record = self._results.get(timeout=_POLL_S)
-                except queue.Empty:
-                    index = None
-                if index is not None:
-                    slot = self._slots[index]
+                readable = wait([slot.results for slot in self._slots], timeout=_POLL_S)
+                for slot in [s for s in self._slots if s.results in readable]:
+                    try:
+                        kind, record = slot.results.recv()
+                    except (EOFError, OSError):
+                        continue  # the worker is gone (maybe mid-send): _check below gives its call a record
                     if kind == "ready":
                         slot.ready = True
                     elif slot.call is not None and record.get("call_id") == slot.call.call_id:
@@ -136,4 +143,5 @@ class WorkerPool:
             slot.process.join(timeout=5)
             if slot.process.is_alive():
                 slot.process.kill()
+            slot.results.close()
         self._slots = []

@@ -108,3 +108,35 @@ def test_rttm_file_names_are_distinct_and_stay_in_their_folder(tmp_path):
     assert all(p.parent == tmp_path and p.name.endswith(".rttm") and not p.name.startswith(".") for p in paths)
     assert ":" not in "".join(p.name for p in paths)
     assert paths[-1].name == "plain-id_1.x.rttm"
+
+
+def _half_sending_worker(config, tasks, results):
+    """Stands in for the real worker: call "bad" dies halfway through sending a large record."""
+    import os
+    import struct
+
+    results.send(("ready", None))
+    while (call := tasks.get()) is not None:
+        if call.call_id == "bad":
+            os.write(results.fileno(), struct.pack("!i", 10_000_000) + b"x" * 4096)   # header + a sliver of body
+            os._exit(3)
+        results.send(("done", {"call_id": call.call_id, "status": "ok"}))
+
+
+def test_a_worker_dying_mid_send_costs_only_its_call(tmp_path):
+    """The killed worker's half-sent message must not block records from the others (it did on a shared queue)."""
+    from pipeline.config import load_config
+    from pipeline.types import CallInput
+    from pipeline.workers import WorkerPool
+
+    class Pool(WorkerPool):
+        worker_main = staticmethod(_half_sending_worker)
+
+    calls = [CallInput(name, str(tmp_path / f"{name}.wav")) for name in ("a", "bad", "b", "c")]
+    started = time.monotonic()
+    records = list(Pool(load_config(), workers=2).run(calls))
+    assert time.monotonic() - started < 60
+    by_id = {r["call_id"]: r for r in records}
+    assert sorted(by_id) == ["a", "b", "bad", "c"] and len(records) == 4
+    assert by_id["bad"]["status"] == "error" and by_id["bad"]["error"]["type"] == "worker_crashed"
+    assert all(by_id[c]["status"] == "ok" for c in ("a", "b", "c"))
