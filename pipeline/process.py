@@ -25,7 +25,7 @@ from pipeline.record import base_record, error_record, speaker_blocks, transcrip
 from pipeline.redact import RedactOptions, redact_record
 from pipeline.risk import CallbackRiskModel, RiskOptions
 from pipeline.roles import DEFAULT_PHRASES_FILE, RoleOptions, assign_roles, load_phrases, role_map
-from pipeline.sentiment import DEFAULT_HEAD_DIR
+from pipeline.sentiment import DEFAULT_HEAD_DIR, SentimentHead
 from pipeline.types import Audio, CallInput, Transcript
 from pipeline.utterances import UtteranceOptions, apply_roles, build_utterances
 
@@ -140,6 +140,11 @@ def check_config(config: dict[str, Any]) -> None:
     role_options(config)
     cues = section(config, "cues", CueOptions)
     load_cue_rules(cues.cues_file or DEFAULT_CUES_FILE)  # a malformed cue file stops the batch before it starts
+    if cues.enabled and cues.sentiment:
+        try:
+            SentimentHead.load(cues.sentiment_head or DEFAULT_HEAD_DIR)
+        except (OSError, ValueError) as exc:
+            raise ConfigError(f"cues.sentiment_head: {exc}") from exc
     diarization_options(config)
     section(config, "redaction", RedactOptions)
     risk = section(config, "risk", RiskSettings)

@@ -103,15 +103,22 @@ class SentimentHead:
             raise FileNotFoundError(
                 f"sentiment head {path} not found: train one with scripts/train_sentiment.py"
             ) from exc
-        if payload.get("format") != FORMAT:
-            raise ValueError(f"{path}: not a {FORMAT} file (format={payload.get('format')!r})")
-        return cls(
-            labels=tuple(payload["labels"]),
-            coef=np.asarray(payload["coef"], dtype=np.float32),
-            intercept=np.asarray(payload["intercept"], dtype=np.float32),
-            encoder=payload.get("encoder", "minilm"),
-            info=payload.get("info", {}),
-        )
+        except ValueError as exc:   # not UTF-8, not JSON
+            raise ValueError(f"{path}: not a sentiment head file ({exc})") from exc
+        if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+            found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+            raise ValueError(f"{path}: not a {FORMAT} file (format={found!r})")
+        try:
+            head = cls(
+                labels=tuple(payload["labels"]),
+                coef=np.asarray(payload["coef"], dtype=np.float32),
+                intercept=np.asarray(payload["intercept"], dtype=np.float32),
+                encoder=payload.get("encoder", "minilm"),
+                info=payload.get("info", {}),
+            )
+        except (KeyError, TypeError, ValueError, IndexError) as exc:
+            raise ValueError(f"{path}: malformed sentiment head ({type(exc).__name__}: {exc})") from exc
+        return head
 
 
 def fit_head(

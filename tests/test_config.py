@@ -96,3 +96,20 @@ def test_files_that_are_not_utf8_or_not_a_model_are_named_errors(tmp_path, capsy
     err = capsys.readouterr().err
     assert "latin1.yaml: not UTF-8 text" in err and "model.json" in err
     assert not (tmp_path / "o.jsonl").exists()
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"format": "nope"}',
+                                     '{"format": "%s", "labels": ["positive"], "coef": [1.0], "intercept": [0.0]}'])
+def test_a_malformed_sentiment_head_stops_the_batch_before_it_starts(tmp_path, capsys, content):
+    from pipeline.cli import main
+    from pipeline.sentiment import FORMAT
+
+    head = tmp_path / "head"
+    head.mkdir()
+    (head / "head.json").write_text(content.replace("%s", FORMAT))
+    wav = tmp_path / "a.wav"
+    wav.write_bytes(b"")
+    assert main(["score", str(wav), "-o", str(tmp_path / "o.jsonl"), "--set", f"cues.sentiment_head={head}"]) == 2
+    err = capsys.readouterr().err
+    assert "cues.sentiment_head:" in err and "head.json" in err
+    assert not (tmp_path / "o.jsonl").exists()
