@@ -217,6 +217,48 @@ def redact_record(record: dict[str, Any], options: RedactOptions = RedactOptions
             if key != "words" and isinstance(value, (dict, list)):
                 walk(value)
 
+    transcript = record.get("transcript") if isinstance(record.get("transcript"), dict) else {}
+    words = transcript.get("words") if isinstance(transcript.get("words"), list) else []
+    originals = [w.get("text") if isinstance(w, dict) else None for w in words]
     walk(record)
+    if words:
+        pieces = [*(transcript.get("segments") or []), *(record.get("utterances") or [])]
+        _mask_from_words(pieces, words, originals)
     record["redaction"] = {"enabled": True, "types": list(options.types), "counts": counts}
     return counts
+
+
+def _mask_from_words(pieces: Sequence[Any], words: list[dict[str, Any]], originals: list[str | None]) -> None:
+    """A number said across two segments or utterances is masked in the words (searched as one string) but not
+    in either piece's own text. Each piece whose text is its words joined takes their masks (same lengths, so
+    char spans, and cue evidence re-cut from them, stay valid)."""
+    for piece in pieces:
+        if not isinstance(piece, dict) or not isinstance(piece.get("text"), str):
+            continue
+        span = piece.get("word_indices") or piece.get("word_range")
+        if not (isinstance(span, list) and len(span) == 2 and all(isinstance(i, int) for i in span)):
+            continue
+        first, last = span
+        if not 0 <= first <= last < len(words) or not any(words[i].get("redacted") for i in range(first, last + 1)):
+            continue
+        said = originals[first : last + 1]
+        if any(not isinstance(w, str) for w in said):
+            continue
+        joined = "".join(said)
+        lead = len(joined) - len(joined.lstrip())
+        masked = "".join(words[i]["text"] for i in range(first, last + 1))[lead:][: len(piece["text"])]
+        if joined.strip() != piece["text"] or len(masked) != len(piece["text"]) or masked == piece["text"]:
+            continue   # text not built from these words (or already masked): leave it to the text search
+        spans, at = list(piece.get("redactions") or []), -lead
+        for i in range(first, last + 1):
+            changed = [k for k, (a, b) in enumerate(zip(originals[i], words[i]["text"])) if a != b]
+            if words[i].get("redacted") and changed:
+                spans.append({"type": words[i]["redacted"], "char_start": max(0, at + changed[0]),
+                              "char_end": at + changed[-1] + 1})
+            at += len(originals[i])
+        piece["text"] = masked
+        piece["redactions"] = spans
+        for cue in piece.get("cues") or []:
+            a, b = cue.get("char_start"), cue.get("char_end")
+            if isinstance(a, int) and isinstance(b, int) and isinstance(cue.get("evidence"), str):
+                cue["evidence"] = masked[a:b]

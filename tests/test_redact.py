@@ -126,3 +126,26 @@ def test_role_reason_quotes_are_masked():
                             "role_reason": 'said "an engineer on 07700 900123 will call"'}]}
     redact_record(record)
     assert "07700" not in record["speakers"][0]["role_reason"] and "engineer" in record["speakers"][0]["role_reason"]
+
+
+def test_a_number_said_across_two_utterances_is_masked_in_both():
+    """The words are searched as one string, so the split number is found there; each piece takes its words' masks."""
+    said = ["Sure, you can call me on oh seven seven double oh", "nine double oh one two three."]
+    words, pieces, at = [], [], 0
+    for text in said:
+        tokens = [" " + t for t in text.split()]
+        words += [{"text": t} for t in tokens]
+        pieces.append({"text": text, "word_indices": [at, at + len(tokens) - 1],
+                       "cues": [{"label": "x", "char_start": 0, "char_end": len(text), "evidence": text}]})
+        at += len(tokens)
+    record = {"transcript": {"text": " ".join(said), "words": words,
+                             "segments": [{"text": p["text"], "word_range": p["word_indices"]} for p in pieces]},
+              "utterances": pieces}
+    redact_record(record)
+    for piece in [*record["utterances"], *record["transcript"]["segments"]]:
+        assert not any(w in piece["text"] for w in ("seven", "nine", "double", "three")), piece["text"]
+        assert piece["text"].startswith(("Sure, you can call me on ", "#"))
+        for span in piece["redactions"]:
+            assert set(piece["text"][span["char_start"]:span["char_end"]]) == {"#"}
+    assert record["utterances"][1]["cues"][0]["evidence"] == record["utterances"][1]["text"]
+    assert len(record["utterances"][0]["text"]) == len(said[0])
