@@ -58,7 +58,7 @@ ID_COLUMNS = ("call_id", "customer_id", "ticket_id", "reason", "agent_id")
 MAX_LISTED_PROBLEMS = 20
 _ROW = "_source_row"
 # An explicit UTC offset or Z after the time part (a bare date like 2024-01-05 must not read as offset -05).
-_OFFSET = re.compile(r"[T ]\d{2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
+_OFFSET = re.compile(r"[T ]\d{1,2}(?::?\d{2}(?::?\d{2}(?:[.,]\d+)?)?)?\s*(?:Z|[+-]\d{2}(?::?\d{2})?)$", re.IGNORECASE)
 
 
 class MetadataError(ValueError):
@@ -149,11 +149,27 @@ def parse_timestamps(values: pd.Series, default_timezone: str = "UTC") -> pd.Ser
     naive = present & ~aware
     out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us, UTC]")
     if aware.any():
-        out[aware] = pd.to_datetime(text[aware], format="ISO8601", utc=True, errors="coerce")
+        out[aware] = _to_datetime(text[aware], utc=True).dt.as_unit("us")
     if naive.any():
-        local = pd.to_datetime(text[naive], format="ISO8601", errors="coerce")
-        out[naive] = _localize(local, default_timezone).dt.tz_convert("UTC")
+        local = _to_datetime(text[naive], utc=False)
+        out[naive] = _localize(local, default_timezone).dt.tz_convert("UTC").dt.as_unit("us")
     return out
+
+
+def _to_datetime(text: pd.Series, utc: bool) -> pd.Series:
+    """Parse all at once; if pandas refuses the batch (one odd value, e.g. an offset on a naive-looking value),
+    parse value by value so only the odd ones become NaT (a bad row), not the whole file an error."""
+    try:
+        parsed = pd.to_datetime(text, format="ISO8601", utc=utc, errors="coerce")
+        if utc or parsed.dt.tz is None:
+            return parsed
+    except (TypeError, ValueError):
+        pass
+    one = lambda v: pd.to_datetime(v, format="ISO8601", utc=utc, errors="coerce")
+    values = [one(v) for v in text]
+    if not utc:
+        values = [v if v is pd.NaT or v.tzinfo is None else pd.NaT for v in values]
+    return pd.Series(pd.to_datetime(values, utc=utc), index=text.index)
 
 
 def _localize(stamps: pd.Series, timezone: str) -> pd.Series:
@@ -214,8 +230,10 @@ def validate_metadata(
                    "e.g. 2024-01-05T09:30:00+01:00)")
     for column in LINK_COLUMNS[options.link_by]:
         flag(calls[column].isna(), lambda i, c=column: f"missing {c} (needed for --link-by {options.link_by})")
-    first_row = calls.groupby("call_id", sort=False)[_ROW].transform("min")  # NaN where call_id is missing
-    flag(first_row.notna() & (first_row != calls[_ROW]),
+    # Duplicates among otherwise good rows only: a bad first row must not take a good second row down with it.
+    clean = ~calls.index.isin(list(causes))
+    first_row = calls[_ROW].where(clean).groupby(calls["call_id"], sort=False).transform("min")
+    flag(clean & first_row.notna() & (first_row != calls[_ROW]),
          lambda i: f"duplicate call_id {calls['call_id'].iloc[i]!r} (first at row {int(first_row.iloc[i])})")
 
     problems = [RowProblem(row=i + 1, cause="; ".join(c)) for i, c in sorted(causes.items())]

@@ -18,6 +18,7 @@ from pipeline.labels import (
     label_calls,
     load_metadata,
     parse_timestamps,
+    validate_metadata,
     write_labels,
 )
 
@@ -204,6 +205,16 @@ def test_parse_timestamps_offsets_dates_and_garbage():
     assert parsed.iloc[3:].isna().all()
 
 
+def test_parse_timestamps_odd_but_valid_forms():
+    """Nanoseconds, a one-digit hour with an offset, a stray zone name: parsed, or NaT for that value only."""
+    parsed = parse_timestamps(pd.Series(["2024-01-03T09:00:00.123456789Z", "2024-01-03T9:00:00-05:00",
+                                         "2024-01-05 10:00", "2024-01-05T10:00:00 UTC"]), "UTC")
+    assert parsed.iloc[0] == pd.Timestamp("2024-01-03T09:00:00.123456Z")
+    assert parsed.iloc[1] == pd.Timestamp("2024-01-03T14:00Z")
+    assert parsed.iloc[2] == pd.Timestamp("2024-01-05T10:00Z")
+    assert pd.isna(parsed.iloc[3])        # a zone name is not ISO 8601: that row is bad, the others stand
+
+
 BAD_ROWS_CSV = """\
 call_id,customer_id,started_at,ticket_id
 x1,X,2024-02-01T10:00:00Z,T1
@@ -369,3 +380,10 @@ def test_cli_label_reads_defaults_from_config(tmp_path: Path, capsys):
     assert "callback_30d" in pd.read_csv(out).columns
     assert main(["label", str(metadata), "-o", str(out), "--set", "labels.link_by=[x]"]) == 2
     assert "'labels.link_by' must be string" in capsys.readouterr().err
+
+
+def test_a_good_row_is_not_a_duplicate_of_a_bad_one():
+    frame = pd.read_csv(io.StringIO("call_id,customer_id,started_at\nx,,2024-01-01T10:00Z\nx,A,2024-01-02T10:00Z\n"))
+    good, problems = validate_metadata(frame, LabelOptions(window_days=7))
+    assert good["call_id"].tolist() == ["x"] and good["customer_id"].tolist() == ["A"]
+    assert problems == [RowProblem(1, "missing customer_id")]
