@@ -27,7 +27,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, StratifiedKFold
+from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.multiclass import check_classification_targets
@@ -122,7 +122,8 @@ class CallbackRiskModel(ClassifierMixin, BaseEstimator):
         if groups is not None:
             groups = np.asarray(groups)
             n_splits = min(n_splits, len(np.unique(groups)))
-            return list(GroupKFold(n_splits=n_splits).split(X, y, groups))
+            # stratified: callbacks clustered in a few customers still reach every training fold when they can
+            return list(StratifiedGroupKFold(n_splits=n_splits).split(X, y, groups))
         return list(StratifiedKFold(n_splits, shuffle=True, random_state=self.random_state).split(X, y))
 
     def raw_logit(self, X) -> np.ndarray:
@@ -347,7 +348,8 @@ def reliability_table(y_true, prob, bins: int = 10) -> list[dict[str, float]]:
 
 
 def grouped_cv_predictions(model: CallbackRiskModel, X, y, groups, folds: int = 5) -> tuple[np.ndarray, list]:
-    """Out-of-fold P(callback) with GroupKFold (no group in both train and test of a fold); also the splits."""
+    """Out-of-fold P(callback) with StratifiedGroupKFold (no group in both train and test of a fold, outcomes
+    spread over the folds as evenly as the groups allow); also the splits."""
     from sklearn.base import clone
 
     X, y, groups = np.asarray(X, dtype=float), np.asarray(y), np.asarray(groups)
@@ -355,7 +357,7 @@ def grouped_cv_predictions(model: CallbackRiskModel, X, y, groups, folds: int = 
     if folds < 2:
         raise ValueError("cross-validation needs at least 2 distinct customers")
     prob = np.full(len(y), np.nan)
-    splits = list(GroupKFold(n_splits=folds).split(X, y, groups))
+    splits = list(StratifiedGroupKFold(n_splits=folds).split(X, y, groups))
     for train, test in splits:
         fitted = clone(model).fit(X[train], y[train], groups=groups[train])
         prob[test] = fitted.predict_proba(X[test])[:, 1]

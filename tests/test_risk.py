@@ -10,7 +10,7 @@ import pytest
 from sklearn.base import clone
 from sklearn.calibration import CalibratedClassifierCV
 from sklearn.linear_model import LogisticRegression
-from sklearn.model_selection import GroupKFold, cross_val_score
+from sklearn.model_selection import GroupKFold, StratifiedGroupKFold, cross_val_score
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_estimator
@@ -61,7 +61,7 @@ def test_clone_params_pipeline_and_cross_validation():
 def test_numpy_scoring_matches_sklearns_calibrated_classifier(method):
     X, y, groups, _ = synthetic(1200, seed=1)
     model = CallbackRiskModel(calibration=method).fit(X, y, groups=groups)
-    splits = list(GroupKFold(5).split(X, y, groups))
+    splits = list(StratifiedGroupKFold(5).split(X, y, groups))
     reference = CalibratedClassifierCV(
         Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(max_iter=2000))]),
         method=method, ensemble=False, cv=splits).fit(X, y)
@@ -254,3 +254,31 @@ def test_eval_risk_gold_labels_go_to_the_overlapping_utterance_of_the_same_role(
     assert both["utterances"][0]["sentiment"]["neutral"] == pytest.approx(0.5)
     assert both["utterances"][1]["sentiment"]["frustrated"] == pytest.approx(0.5)
     assert record["utterances"][0]["cues"][0]["label"] == "recap"                        # the input is not changed
+
+
+def test_cli_train_errors_are_one_clear_line(tmp_path, capsys):
+    """A labels file made for another window, a non-record line, no matching ids, and callbacks that come from
+    too few customers for the folds: exit 1 with the cause, never a traceback or a silent relabelling."""
+    rows = ["call_id,customer_id,started_at,callback_7d"]
+    rows += [f"k{i},K{i},2024-01-0{1 + i % 5}T00:00:00Z,{int(i < 4)}" for i in range(12)]
+    labels = tmp_path / "labels.csv"
+    labels.write_text("\n".join(rows) + "\n")
+    scores = tmp_path / "scores.jsonl"
+    scores.write_text("".join(json.dumps({"call_id": f"k{i}", "status": "ok"}) + "\n" for i in range(12)))
+    out = str(tmp_path / "m")
+
+    assert main(["train", str(scores), str(labels), "-o", out, "--window", "14"]) == 1
+    assert "has callback_7d but not callback_14d" in capsys.readouterr().err
+    clustered = tmp_path / "clustered.csv"   # all 4 callbacks from customer K0 (4 calls of 12)
+    clustered.write_text("\n".join(["call_id,customer_id,started_at,callback_7d"] + [
+        f"k{i},K{0 if i < 4 else i},2024-01-0{1 + i % 5}T00:00:00Z,{int(i < 4)}" for i in range(12)]) + "\n")
+    assert main(["train", str(scores), str(clustered), "-o", out, "--window", "7"]) == 1
+    assert "come from 1 customer(s); try fewer --folds" in capsys.readouterr().err
+    other = tmp_path / "other.jsonl"
+    other.write_text(json.dumps({"call_id": "zz", "status": "ok"}) + "\n")
+    assert main(["train", str(other), str(labels), "-o", out, "--window", "7"]) == 1
+    assert "no call_id of" in capsys.readouterr().err
+    listed = tmp_path / "list.jsonl"
+    listed.write_text(json.dumps({"call_id": "k1", "status": "ok"}) + "\n[1, 2]\n")
+    assert main(["train", str(listed), str(labels), "-o", out, "--window", "7"]) == 1
+    assert "list.jsonl:2: not a record" in capsys.readouterr().err

@@ -6,6 +6,7 @@ import argparse
 import datetime as dt
 import json
 import logging
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -50,9 +51,12 @@ def read_records(path: str | Path) -> list[dict[str, Any]]:
         for n, line in enumerate(f, 1):
             if line.strip():
                 try:
-                    records.append(json.loads(line))
-                except json.JSONDecodeError as exc:
+                    record = json.loads(line)
+                except ValueError as exc:
                     raise ValueError(f"{path}:{n}: not JSON ({exc})") from exc
+                if not isinstance(record, dict):
+                    raise ValueError(f"{path}:{n}: not a record (a JSON object expected)")
+                records.append(record)
     return records
 
 
@@ -60,6 +64,12 @@ def load_labels(path: str | Path, window: int) -> pd.DataFrame:
     """call_id, customer_id and callback_<window>d (float, NaN = censored); raw metadata is labelled first."""
     frame = load_metadata(path)
     column = label_columns(window)[2]
+    labelled = sorted(c for c in frame.columns if re.fullmatch(r"callback_\d+d", str(c)))
+    if column not in frame.columns and labelled:
+        # relabelling here would silently drop the linking, as-of date and time zone the file was made with
+        raise MetadataError(f"{path}: has {', '.join(labelled)} but not {column}: label with "
+                            f"`callrisk label ... --window {window}` or train with --window "
+                            f"{labelled[0][len('callback_'):-1]}")
     if column not in frame.columns:
         frame = label_calls(frame, LabelOptions(window_days=(window,)))
     missing = [c for c in ("call_id", "customer_id", column) if c not in frame.columns]
@@ -121,15 +131,25 @@ def run(args: argparse.Namespace) -> int:
     except (OSError, ValueError, MetadataError) as exc:
         print(f"callrisk train: error: {exc}", file=sys.stderr)
         return 1
+    if not len(data.y):
+        print(f"callrisk train: error: no call_id of {args.scores} has a label in {args.labels} (window "
+              f"{args.window} d; censored and failed calls are left out)", file=sys.stderr)
+        return 1
     if len(np.unique(data.y)) < 2 or len(np.unique(data.customers)) < args.folds:
         print(f"callrisk train: error: need both outcomes and at least {args.folds} customers among the "
               f"{len(data.y)} labelled calls", file=sys.stderr)
         return 1
     names = [n for n in FEATURE_NAMES if not (args.text_features and n in AUDIO_ONLY_FEATURES)]
     model = CallbackRiskModel(feature_names=names, C=args.C, calibration=args.calibration)
-    result = train_and_report(model, data, args.folds, args.window, Path(args.output),
-                              sources={"scores": str(args.scores), "labels": str(args.labels)},
-                              description=args.description)
+    try:
+        result = train_and_report(model, data, args.folds, args.window, Path(args.output),
+                                  sources={"scores": str(args.scores), "labels": str(args.labels)},
+                                  description=args.description)
+    except ValueError as exc:   # e.g. a fold whose training part has one outcome only
+        callers = len(np.unique(data.customers[data.y == 1]))
+        print(f"callrisk train: error: {exc}. The {int(data.y.sum())} callbacks come from {callers} customer(s); "
+              f"try fewer --folds (now {args.folds}) or more labelled calls", file=sys.stderr)
+        return 1
     print(format_metrics_table({"cross-validated": result["cv_metrics"]}))
     print(f"model written to {Path(args.output) / 'model.json'}")
     return 0
