@@ -93,7 +93,8 @@ def compute_metrics(labels: pd.DataFrame, options: MetricsOptions = MetricsOptio
         is_repeat, _, callback, issue = label_columns(window)
         chain_length = calls.groupby(issue)[issue].transform("size")
         one_call = chain_length == 1
-        calls["_censored"] = one_call & calls[callback].isna()
+        # An issue whose first call's window was not fully observed is censored, however it went (see labels).
+        calls["_censored"] = calls[callback].isna()
         calls["_resolved"] = one_call & (calls[callback] == 0).fillna(False).astype(bool)
         first_calls = calls[calls["call_id"] == calls[issue]]
         for grouping in ("overall", *options.by):

@@ -10,10 +10,11 @@ Input: one row per call with ``call_id``, ``customer_id``, ``started_at`` and op
   with the same start time keep their file order.
 - Repeat: ``is_repeat_<W>d = 1`` when the previous call with the same key started at most W x 24 h before
   (inclusive; same-day and same-second calls count). ``repeat_of_<W>d`` is that previous call's id.
-- Callback: ``callback_<W>d = 1`` when the next call with the same key starts at most W x 24 h later. It is 0
-  only when the whole window was observed: started_at + W days <= end of data, where the end of data is
-  ``as_of`` or else the latest ``started_at`` in the file. Otherwise it is left empty (censored: we cannot know
-  yet), never 0. A repeat already seen inside the data makes it 1 even when the window reaches past the end.
+- Callback: only where the whole window was observed (started_at + W days <= end of data, where the end of
+  data is ``as_of`` or else the latest ``started_at`` in the file): ``callback_<W>d = 1`` when the next call with
+  the same key starts at most W x 24 h later, else 0. Otherwise it is left empty (censored), never 0, and also
+  when a repeat was already seen: keeping only the late calls that happened to repeat early would bias the
+  labels (and FCR) towards callbacks.
 - Issue: a chain of calls with the same key in which each call is a repeat of the one before;
   ``issue_<W>d`` is the call id of the chain's first call (pipeline.callmetrics counts FCR over these).
 - ``days_since_previous``: days since the previous call with the same key (past information only).
@@ -285,9 +286,11 @@ def label_calls(frame: pd.DataFrame, options: LabelOptions = LabelOptions()) -> 
         repeated = (since_previous <= span).fillna(False).astype(bool)
         followed = (until_next <= span).fillna(False).astype(bool)
         observed = start + span <= end_of_data
+        # Only fully observed windows get a label, whatever happened in them: keeping the late calls whose repeat
+        # happened to come early (and dropping the rest) would leave only positives at the end of the data and
+        # bias both the training labels and FCR upwards of the truth.
         labels = pd.Series(pd.NA, index=ordered.index, dtype="Int8")
-        labels[observed] = 0
-        labels[followed] = 1
+        labels[observed] = followed[observed].astype("int8")
         ordered[is_repeat] = repeated.astype("int8")
         ordered[repeat_of] = previous_id.where(repeated)
         ordered[callback] = labels

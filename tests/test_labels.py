@@ -28,17 +28,19 @@ from pipeline.labels import (
 #   a2 -> a3 8.75 days: a repeat for 14d and 30d, not 7d.
 #   a3 -> a4 20 days: a repeat for 30d only; a4 is the last of A and too late for any negative.
 #   b1 alone: negative for 7d and 14d, censored for 30d.
-#   c1 -> c2 exactly 7 days (inclusive): c1 positive even for 30d although its window runs past the end.
+#   c1 -> c2 exactly 7 days (inclusive): c1 positive for 7d; for 14d and 30d its window runs past the end, so it
+#   is censored although c2 was seen (labelling only observed windows keeps late labels unbiased).
+#   a3 -> a4 is a 30-day repeat, but a3's 30-day window ends 04-09, after the end: censored for 30d.
 #   d1 alone, the last call: censored.
 
 EXPECTED_HISTORY = """\
 call_id is_repeat_7d repeat_of_7d callback_7d issue_7d is_repeat_14d repeat_of_14d callback_14d issue_14d is_repeat_30d repeat_of_30d callback_30d issue_30d
 a1      0            -            1           a1       0             -             1            a1        0             -             1            a1
 a2      1            a1           0           a1       1             a1            1            a1        1             a1            1            a1
-a3      0            -            0           a3       1             a2            0            a1        1             a2            1            a1
+a3      0            -            0           a3       1             a2            0            a1        1             a2            -            a1
 a4      0            -            -           a4       0             -             -            a4        1             a3            -            a1
 b1      0            -            0           b1       0             -             0            b1        0             -             -            b1
-c1      0            -            1           c1       0             -             1            c1        0             -             1            c1
+c1      0            -            1           c1       0             -             -            c1        0             -             -            c1
 c2      1            c1           -           c1       1             c1            -            c1        1             c1            -            c1
 d1      0            -            -           d1       0             -             -            d1        0             -             -            d1
 """
@@ -161,6 +163,7 @@ k5      0            -            -           k5       0             -          
 def test_time_zones_are_compared_in_utc():
     # z1 23:30-05:00 on Jan 5 is 04:30Z on Jan 6: 30 min AFTER z2 (04:00Z Jan 6), so z1 repeats z2.
     # z3 04:15Z Jan 13 is 6 d 23 h 45 min after z1: a 7-day repeat (read naively it would be 7 d 4 h 45 min).
+    # z3 is also the end of the data, so z1's own window (to 04:30Z Jan 13) is not fully observed: censored.
     text = """\
 call_id,customer_id,started_at
 z1,Z,2024-01-05T23:30:00-05:00
@@ -170,7 +173,7 @@ z3,Z,2024-01-13T04:15:00Z
     labels = label_calls(frame_from_csv(text), LabelOptions(window_days=7))
     assert_labels(labels, """\
 call_id is_repeat_7d repeat_of_7d callback_7d
-z1      1            z2           1
+z1      1            z2           -
 z2      0            -            1
 z3      1            z1           -
 """)
@@ -292,7 +295,7 @@ def test_parquet_round_trip_matches_csv(tmp_path: Path):
     write_labels(from_parquet, out)
     back = pd.read_parquet(out)
     pd.testing.assert_frame_equal(as_text(back, label_cols), as_text(from_parquet, label_cols))
-    assert str(back["callback_30d"].dtype) == "Int8" and back["callback_30d"].isna().sum() == 4
+    assert str(back["callback_30d"].dtype) == "Int8" and back["callback_30d"].isna().sum() == 6
 
 
 def test_integer_ids_in_parquet_stay_whole(tmp_path: Path):
@@ -334,10 +337,10 @@ def test_cli_label_writes_the_expected_csv(tmp_path: Path, capsys):
     assert "callback_14d" not in written.columns
     assert written["started_at_utc"].tolist()[0] == "2024-03-01T09:00:00Z"
     stdout = capsys.readouterr().out
-    # 7d: positives a1 c1, negatives a2 a3 b1, censored a4 c2 d1. 30d: positives a1 a2 a3 c1, censored the rest.
+    # 7d: positives a1 c1, negatives a2 a3 b1, censored a4 c2 d1. 30d: positives a1 a2, censored the rest.
     assert "labelled 8 calls" in stdout
     assert "7d: 2 followed by a repeat, 3 not, 3 censored" in stdout
-    assert "30d: 4 followed by a repeat, 0 not, 4 censored" in stdout
+    assert "30d: 2 followed by a repeat, 0 not, 6 censored" in stdout
 
 
 def test_cli_label_bad_rows_exit_codes(tmp_path: Path, capsys):

@@ -22,8 +22,8 @@ from pipeline.vocab import CALLBACK_WINDOWS_DAYS
 DESCRIPTION = """\
 Link calls of the same customer (and the same ticket or reason, with --link-by) over time and write, for
 each window W: is_repeat_<W>d (1 if the previous linked call was at most W days before), repeat_of_<W>d,
-callback_<W>d (1 if a linked call followed within W days, 0 if the whole window was observed without one,
-empty when the window reaches past the end of the data or --as-of: censored, not negative) and issue_<W>d
+callback_<W>d (where the whole window was observed: 1 if a linked call followed within W days, else 0; empty
+when the window reaches past the end of the data or --as-of: censored, not negative) and issue_<W>d
 (the first call of the chain). Metadata columns: call_id, customer_id, started_at (ISO 8601; naive times are
 read in --timezone), optional ticket_id, reason, agent_id. Bad rows are skipped with a warning naming each
 row and cause (--strict: fail instead). Exit codes: 0 ok, 1 unusable metadata, 2 bad arguments.
