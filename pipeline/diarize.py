@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -377,16 +378,19 @@ def _build(method, turns: list[SpeakerTurn], duration: float, *, channel_of=None
 
 def merge_pauses(turns: Sequence[SpeakerTurn], max_gap_s: float) -> list[SpeakerTurn]:
     """Join a speaker's consecutive turns separated by a pause shorter than `max_gap_s`, unless another speaker
-    starts talking in that pause (then it was a hand-over, not a pause)."""
+    talks in that pause (then it was a hand-over, not a pause), including a turn that starts exactly as the
+    pause does or began before it."""
     if max_gap_s <= 0:
         return sorted(turns, key=lambda t: (t.start, t.end, t.speaker))
     merged: list[SpeakerTurn] = []
     for speaker in sorted({t.speaker for t in turns}):
-        others = sorted(t.start for t in turns if t.speaker != speaker)
+        others = [t for t in turns if t.speaker != speaker]
         for turn in sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start):
             last = merged[-1] if merged and merged[-1].speaker == speaker else None
             gap_ok = last is not None and turn.start - last.end < max_gap_s
-            if gap_ok and not any(last.end < start < turn.start for start in others):
+            handed_over = turn.start > last.end and any(o.start < turn.start and o.end > last.end for o in others) \
+                if gap_ok else False
+            if gap_ok and not handed_over:
                 merged[-1] = SpeakerTurn(last.start, max(last.end, turn.end), speaker)
             else:
                 merged.append(turn)
@@ -406,9 +410,9 @@ def talk_time(turns: list[SpeakerTurn] | tuple[SpeakerTurn, ...], speaker: str) 
 
 def to_rttm(diarization: Diarization, uri: str) -> str:
     """RTTM lines (one per turn) for scoring with standard tools."""
-    uri = uri.replace(" ", "_")
+    field = lambda text: re.sub(r"\s+", "_", text) or "_"   # RTTM fields are split on any whitespace
     return "".join(
-        f"SPEAKER {uri} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {t.speaker} <NA> <NA>\n"
+        f"SPEAKER {field(uri)} 1 {t.start:.3f} {t.end - t.start:.3f} <NA> <NA> {field(t.speaker)} <NA> <NA>\n"
         for t in diarization.turns
     )
 

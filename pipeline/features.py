@@ -184,9 +184,13 @@ def _utterances(record: Record) -> list[Mapping[str, Any]]:
     return [u for u in (record.get("utterances") or []) if isinstance(u, Mapping)]
 
 
-def _time(u: Mapping[str, Any], key: str) -> float | None:
-    value = u.get(key)
+def _finite(value: Any) -> float | None:
+    """A number from a record, or None when it is missing, not a number, NaN or infinite."""
     return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+
+
+def _time(u: Mapping[str, Any], key: str) -> float | None:
+    return _finite(u.get(key))
 
 
 def call_duration(record: Record) -> float | None:
@@ -194,7 +198,7 @@ def call_duration(record: Record) -> float | None:
     if isinstance(audio, Mapping) and isinstance(audio.get("duration_s"), (int, float)) and audio["duration_s"] > 0:
         return float(audio["duration_s"])
     ends = [t for u in _utterances(record) if (t := _time(u, "end")) is not None]
-    return max(ends) if ends else None
+    return max(ends) if ends and max(ends) > 0 else None
 
 
 def _position(record: Record, utts: Sequence[Mapping[str, Any]], index: int, duration: float | None) -> float:
@@ -214,7 +218,8 @@ def cue_hits(record: Record, label: str, options: FeatureOptions | None = None) 
         if u.get("role") not in (role, "unknown", None):
             continue
         for cue in u.get("cues") or []:
-            if cue.get("label") == label and float(cue.get("score", 1.0)) >= options.min_cue_score:
+            score = 1.0 if cue.get("score") is None else _finite(cue.get("score"))   # no score: a pattern hit
+            if cue.get("label") == label and score is not None and score >= options.min_cue_score:
                 hits.append((i, cue))
     return hits
 
@@ -270,7 +275,7 @@ def _dynamics_features(values: dict[str, float], record: Record, utts, duration)
             talk[u["role"]] += max(0.0, e - s)
     if talk["agent"] + talk["customer"] > 0:
         values["customer_talk_share"] = talk["customer"] / (talk["agent"] + talk["customer"])
-    if timed and duration:
+    if timed and duration and duration >= 1.0:   # a per-minute rate of a sub-second "call" means nothing
         values["turns_per_min"] = len(timed) / (duration / 60.0)
         ordered = sorted(timed, key=lambda t: t[1])
         furthest, gaps = ordered[0][2], [0.0]
@@ -283,20 +288,19 @@ def _dynamics_features(values: dict[str, float], record: Record, utts, duration)
         values["customer_interruptions"] = float(sum(bool(u.get("interruption")) for u in utts
                                                      if u.get("role") == "customer"))
     customer_timed = [(u, s, e) for u, s, e in timed if u.get("role") == "customer" and e > s]
-    if customer_timed:
+    if sum(e - s for _, s, e in customer_timed) > 0.2:   # as pipeline.prosody: too little talk for a rate
         words = sum(len(str(u.get("text", "")).split()) for u, _, _ in customer_timed)
         values["cust_speech_rate"] = words / sum(e - s for _, s, e in customer_timed)
     _prosody_features(values, [u for u in utts if u.get("role") == "customer"])
     words = ((record.get("transcript") or {}).get("words") or []) if isinstance(record.get("transcript"), Mapping) else []
-    probs = [float(w["probability"]) for w in words if isinstance(w, Mapping) and "probability" in w]
+    probs = [p for w in words if isinstance(w, Mapping) and (p := _finite(w.get("probability"))) is not None]
     if probs:
         values["asr_confidence"] = float(np.mean(probs))
 
 
 def _prosody_number(u: Mapping[str, Any], key: str) -> float | None:
     prosody = u.get("prosody")
-    value = prosody.get(key) if isinstance(prosody, Mapping) else None
-    return float(value) if isinstance(value, (int, float)) and math.isfinite(value) else None
+    return _finite(prosody.get(key)) if isinstance(prosody, Mapping) else None
 
 
 def _prosody_features(values: dict[str, float], customer: Sequence[Mapping[str, Any]]) -> None:

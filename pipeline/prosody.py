@@ -74,7 +74,7 @@ def utterance_prosody(
     talk = (words[-1].end - words[0].start) if words else end - start
     rate = len(words) / talk if words and talk > 0.2 else None
     return {
-        "loudness_dbfs": dbfs(x),
+        "loudness_dbfs": dbfs(x) if x.size else None,   # no audio under it (zero length, past the end)
         "pitch_hz": None if pitch is None else round(pitch, 1),
         "pitch_var_st": None if spread is None else round(spread, 2),
         "voiced_s": round(len(f0) * HOP / PITCH_RATE, 2),

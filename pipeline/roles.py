@@ -127,8 +127,10 @@ def assign_roles(
     ))
     if diarization is not None and diarization.channel_roles:
         return {
-            s: RoleAssignment(s, diarization.channel_roles.get(s, "unknown"), 1.0,
+            s: RoleAssignment(s, diarization.channel_roles[s], 1.0,
                               f"stereo channel {diarization.channel_of.get(s)} mapped by configuration")
+            if s in diarization.channel_roles else
+            RoleAssignment(s, "unknown", 0.0, "no turns on either stereo channel for this speaker")
             for s in speakers
         }
     if not speakers:

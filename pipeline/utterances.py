@@ -35,7 +35,7 @@ def assign_speakers(words: Sequence[Word], turns: Sequence[SpeakerTurn]) -> list
             if turn.start >= word.end:
                 break
             shared = min(word.end, turn.end) - max(word.start, turn.start)
-            if shared > 0:
+            if shared > 0 or (word.end <= word.start and turn.start <= word.start < turn.end):  # zero-length words
                 overlap[turn.speaker] = overlap.get(turn.speaker, 0.0) + shared
                 latest_start[turn.speaker] = turn.start
         if overlap:
@@ -86,8 +86,10 @@ def _utterance(words, first, last, speaker, roles, turns, options) -> Utterance:
     start, end = words[first].start, words[last].end
     others = [t for t in turns if t.speaker != speaker]
     overlap = any(min(end, t.end) - max(start, t.start) >= options.min_overlap_s for t in others)
+    # An interruption is an overlap whose other turn began well before: what this utterance shares with it counts.
     interruption = any(
-        t.start <= start - options.interruption_lead_s and t.end - start >= options.min_overlap_s for t in others
+        t.start <= start - options.interruption_lead_s and min(end, t.end) - start >= options.min_overlap_s
+        for t in others
     )
     return Utterance(
         speaker=speaker,

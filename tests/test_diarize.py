@@ -284,3 +284,24 @@ def test_synthetic_calls_telephone_mixed_to_mono(rendered_calls, fast_diarizer, 
     der_mean, roles, ders = _evaluate(rendered_calls["telephone"], fast_diarizer, transcriber, mixdown=True)
     assert der_mean <= 0.06, ders
     assert roles >= 0.95
+
+
+def test_a_pause_with_the_other_speaker_in_it_is_a_hand_over_even_when_turns_touch():
+    from pipeline.diarize import merge_pauses
+
+    touching = [SpeakerTurn(0, 1.0, "A"), SpeakerTurn(1.0, 1.25, "B"), SpeakerTurn(1.25, 2, "A")]
+    assert merge_pauses(touching, 0.3) == touching
+    spanning = [SpeakerTurn(0, 1.0, "A"), SpeakerTurn(0.8, 1.3, "B"), SpeakerTurn(1.2, 2, "A")]
+    assert len([t for t in merge_pauses(spanning, 0.3) if t.speaker == "A"]) == 2
+    alone = [SpeakerTurn(0, 1.0, "A"), SpeakerTurn(1.2, 2, "A"), SpeakerTurn(3, 4, "B")]
+    assert merge_pauses(alone, 0.3)[0] == SpeakerTurn(0, 2, "A")
+
+
+def test_rttm_fields_never_hold_whitespace(tmp_path):
+    from pipeline.diarize import Diarization
+
+    d = Diarization(turns=(SpeakerTurn(0, 1, "S 0"),), method="pyannote", speakers={"S 0": 1.0}, duration_s=1.0)
+    path = tmp_path / "x.rttm"
+    path.write_text(to_rttm(d, "call\xa0one\tx"))
+    assert read_rttm(str(path)) == [SpeakerTurn(0.0, 1.0, "S_0")]
+    assert path.read_text().split()[1] == "call_one_x"

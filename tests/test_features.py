@@ -181,3 +181,16 @@ def test_text_record_runs_a_given_cue_stage_on_the_text(corpus_calls):
 
 def test_docs_features_md_is_generated_from_FEATURES():
     assert (ROOT / "docs" / "features.md").read_text() == features_markdown()
+
+
+@pytest.mark.parametrize("record", [
+    {"utterances": [{"role": "customer", "start": -5, "end": -2, "text": "x", "cues": [{"label": "recap", "score": None}]}]},
+    {"transcript": {"words": [{"text": "a", "probability": None}, {"text": "b", "probability": float("nan")}]}},
+    {"utterances": [{"role": "customer", "start": 0, "end": 1e-300, "text": "hello there"}]},
+])
+def test_odd_values_in_a_record_give_finite_features(record):
+    import json
+
+    values = call_features(record)
+    assert all(math.isfinite(v) and abs(v) < 1e6 for v in values.values()), values
+    json.dumps(values, allow_nan=False)

@@ -106,7 +106,7 @@ def test_call_measures_empty_and_unknown_roles():
     assert m["talk_ratio_agent"] is None and m["customer_valence_mean"] == -1.0  # non-agent speech counts
 
 
-def test_utterance_past_the_end_of_stereo_audio_is_silent_not_an_error():
+def test_utterance_past_the_end_of_stereo_audio_is_unmeasured_not_an_error():
     """ASR word times can run past the last sample; such an utterance has no audio to measure."""
     import warnings
 
@@ -114,4 +114,11 @@ def test_utterance_past_the_end_of_stereo_audio_is_silent_not_an_error():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no "mean of empty slice"
         result = utterance_prosody(stereo, 1.2, 1.5)
-    assert result["loudness_dbfs"] == dbfs(np.zeros(0)) and result["pitch_hz"] is None
+    assert result["loudness_dbfs"] is None and result["pitch_hz"] is None   # nothing measured, not -100 dBFS
+
+
+def test_no_audio_under_an_utterance_gives_no_loudness():
+    x = (0.1 * np.sin(np.arange(3 * 16000) / 10)).astype(np.float32)
+    assert utterance_prosody(x, 1.0, 1.0)["loudness_dbfs"] is None        # zero length
+    assert utterance_prosody(x, 5.0, 6.0)["loudness_dbfs"] is None        # past the end of the audio
+    assert utterance_prosody(x, 0.5, 1.5)["loudness_dbfs"] == pytest.approx(-23.0, abs=0.5)

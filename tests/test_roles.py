@@ -175,3 +175,13 @@ def test_role_phrases_match_hyphenated_and_curly_apostrophe_words():
     curly = speaker_evidence("S0", ["You’re speaking with Dana, how can I help?"], RoleOptions())
     straight = speaker_evidence("S0", ["You're speaking with Dana, how can I help?"], RoleOptions())
     assert curly.agent_points == pytest.approx(straight.agent_points) and curly.agent_points > 0
+
+
+def test_a_speaker_outside_the_stereo_channel_map_is_unknown_without_confidence():
+    diarization = Diarization(turns=(SpeakerTurn(0, 2, "agent"),), method="stereo_channels",
+                              speakers={"agent": 2.0}, duration_s=3.0, channel_of={"agent": 0},
+                              channel_roles={"agent": "agent"})
+    utterances = [Utterance("agent", "unknown", 0, 2, "hello", (0, 0)), Utterance("S0", "unknown", 2.5, 3, "hi", (1, 1))]
+    roles = assign_roles(utterances, diarization)
+    assert (roles["agent"].role, roles["agent"].confidence) == ("agent", 1.0)
+    assert (roles["S0"].role, roles["S0"].confidence) == ("unknown", 0.0) and "no turns" in roles["S0"].reason

@@ -87,3 +87,15 @@ def test_empty_words_give_no_utterances():
 def test_options_validated():
     with pytest.raises(ValueError):
         UtteranceOptions(max_pause_s=0)
+
+
+def test_a_short_reply_inside_the_other_turn_is_an_overlap_as_well_as_an_interruption():
+    turns = [SpeakerTurn(0, 10, "A"), SpeakerTurn(5, 5.3, "B")]
+    utts = build_utterances(words_at((0.5, 1, "hello"), (5.0, 5.3, "no"), (6, 7, "ok")), turns)
+    reply = next(u for u in utts if u.speaker == "B")
+    assert reply.interruption and reply.overlap
+
+
+def test_a_zero_length_word_inside_overlap_goes_to_the_newer_speaker():
+    turns = [SpeakerTurn(0, 10, "A"), SpeakerTurn(4, 6, "B")]
+    assert assign_speakers(words_at((5, 5, "x"), (5, 5.1, "y")), turns) == ["B", "B"]
