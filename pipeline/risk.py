@@ -251,6 +251,9 @@ class CallbackRiskModel(ClassifierMixin, BaseEstimator):
         n = int(data["n_features_in"])
         if any(len(params[k]) != n for k in ("mean", "scale", "coef")):
             raise ValueError("model file is inconsistent: coefficient arrays do not match n_features_in")
+        if not all(np.isfinite(params[k]).all() for k in ("mean", "scale", "coef")) or min(params["scale"], default=1) <= 0:
+            raise ValueError("model file is inconsistent: means, scales and coefficients must be finite, scales > 0")
+        _check_calibrator(params["calibrator"])
         if model.feature_names is not None:
             unknown = [f for f in model.feature_names if f not in FEATURE_BY_NAME]
             if unknown:
@@ -286,6 +289,21 @@ def _export_calibrator(method: str, calibrator) -> dict[str, Any]:
     if method == "isotonic":
         return {"method": "isotonic", "x": calibrator.X_thresholds_.tolist(), "y": calibrator.y_thresholds_.tolist()}
     return {"method": "sigmoid", "a": float(calibrator.a_), "b": float(calibrator.b_)}
+
+
+def _check_calibrator(calibrator: Mapping[str, Any]) -> None:
+    """Raise ValueError unless `calibrator` can be applied (checked on load, so scoring never fails on it)."""
+    method = calibrator.get("method")
+    if method == "isotonic":
+        x, y = np.asarray(calibrator["x"], dtype=float), np.asarray(calibrator["y"], dtype=float)
+        if x.ndim != 1 or x.shape != y.shape or len(x) < 1 or np.any(np.diff(x) < 0) or not np.isfinite(x).all() \
+                or not ((0 <= y) & (y <= 1)).all():
+            raise ValueError("isotonic calibrator needs x (increasing) and y (in 0..1) of the same length")
+    elif method == "sigmoid":
+        if not all(isinstance(calibrator.get(k), (int, float)) and np.isfinite(calibrator[k]) for k in ("a", "b")):
+            raise ValueError("sigmoid calibrator needs numbers a and b")
+    elif method != "none":
+        raise ValueError(f"unknown calibration method {method!r}")
 
 
 def _calibrate(calibrator: Mapping[str, Any], logit: np.ndarray) -> np.ndarray:

@@ -282,3 +282,20 @@ def test_cli_train_errors_are_one_clear_line(tmp_path, capsys):
     listed.write_text(json.dumps({"call_id": "k1", "status": "ok"}) + "\n[1, 2]\n")
     assert main(["train", str(listed), str(labels), "-o", out, "--window", "7"]) == 1
     assert "list.jsonl:2: not a record" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("damage", ["unknown method", "isotonic without y", "zero scale"])
+def test_a_damaged_model_file_fails_on_load_not_while_scoring(tmp_path, damage):
+    from pipeline.process import DEFAULT_RISK_MODEL
+
+    data = json.loads(DEFAULT_RISK_MODEL.read_text())
+    if damage == "unknown method":
+        data["params"]["calibrator"]["method"] = "platt"
+    elif damage == "isotonic without y":
+        del data["params"]["calibrator"]["y"]
+    else:
+        data["params"]["scale"][0] = 0.0
+    path = tmp_path / "model.json"
+    path.write_text(json.dumps(data))
+    with pytest.raises(ValueError, match=r"model.json: malformed model file"):
+        CallbackRiskModel.load(path)
