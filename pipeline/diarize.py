@@ -261,6 +261,10 @@ def channel_activity(samples: np.ndarray, options: StereoOptions) -> np.ndarray:
     levels = np.stack([_frame_levels_db(ch, options) for ch in samples])
     floor = np.percentile(levels, options.floor_percentile, axis=1, keepdims=True)
     level = np.percentile(levels, options.level_percentile, axis=1, keepdims=True)
+    # A party who talks through >= 90% of the call puts that percentile inside speech; its quietest 1% of
+    # frames (the pauses it does take) are still its line's floor.
+    quietest = np.percentile(levels, 1.0, axis=1, keepdims=True)
+    floor = np.where(level - floor < options.min_dynamic_db, quietest, floor)
     onset = np.maximum(floor + options.onset_db, level - options.max_below_level_db)
     offset = np.maximum(floor + options.offset_db, level - options.max_below_level_db - 5.0)
     has_speech = (level - floor) >= options.min_dynamic_db

@@ -305,3 +305,18 @@ def test_rttm_fields_never_hold_whitespace(tmp_path):
     path.write_text(to_rttm(d, "call\xa0one\tx"))
     assert read_rttm(str(path)) == [SpeakerTurn(0.0, 1.0, "S_0")]
     assert path.read_text().split()[1] == "call_one_x"
+
+
+def test_a_party_talking_through_almost_the_whole_call_still_gets_turns():
+    """Channel 0 talks 95% of the time (three short pauses), channel 1 answers once: the 10th-percentile floor
+    would sit in channel 0's speech and leave it without turns."""
+    rng = np.random.default_rng(5)
+    n = 12 * SAMPLE_RATE
+    samples = 10 ** (-60 / 20) * rng.standard_normal((2, n))
+    talk = [(0.0, 3.8), (4.0, 7.8), (8.0, 11.8)]           # 0.2 s pauses only
+    for start, end in talk:
+        a, b = int(start * SAMPLE_RATE), int(end * SAMPLE_RATE)
+        samples[0, a:b] += 0.2 * _voice(end - start, 120.0, rng)[: b - a]
+    samples[1, 5 * SAMPLE_RATE : 6 * SAMPLE_RATE] += 0.1 * _voice(1.0, 210.0, rng)
+    result = stereo_diarization(samples.astype(np.float32), DiarizationOptions())
+    assert result.speakers["agent"] > 10.0 and 0.8 < result.speakers["customer"] < 1.3
