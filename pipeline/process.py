@@ -256,7 +256,9 @@ class CallProcessor:
                 measures = self.cue_stage.annotate(utterances, transcript.words, samples, audio.duration_s)
         record = base_record(call, self.settings_hash, "ok")
         record["audio"] = audio.info()
-        record["transcript"] = transcript_block(transcript, self.asr_options.model, self.include_words)
+        # Words stay in the record until the end: the risk features (ASR confidence) and redaction (numbers
+        # said across two utterances) read them; output.include_words decides only whether they are written.
+        record["transcript"] = transcript_block(transcript, self.asr_options.model, include_words=True)
         record.update(speaker_blocks(diarization, roles, utterances))
         if self.rttm_dir:
             write_rttm(diarization, call.call_id, rttm_path(self.rttm_dir, call.call_id))
@@ -268,6 +270,8 @@ class CallProcessor:
         if self.redaction.enabled:  # last, so risk evidence is masked too
             with timer.stage("redact"):
                 redact_record(record, self.redaction)
+        if not self.include_words:
+            record["transcript"].pop("words", None)
         return record
 
     def _transcribe_and_diarize(self, audio: Audio, timer: StageTimer) -> tuple[Transcript, Diarization]:

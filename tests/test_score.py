@@ -147,3 +147,29 @@ def test_stereo_file_with_one_signal_twice_is_diarized_as_mono(tmp_path, short_c
     assert record["diarization"]["method"] == "pyannote"
     assert any("same signal" in note for note in record["diarization"]["notes"])
     assert len(record["speakers"]) == 2
+
+
+def test_words_left_out_of_the_output_still_shape_the_risk(processor, short_call):
+    """output.include_words=false only drops the word list from what is written: the risk (ASR confidence is
+    one of its features) is the same as with the words kept."""
+    import numpy as np
+
+    from pipeline.risk import CallbackRiskModel
+    from pipeline.types import CallInput
+
+    rng = np.random.default_rng(0)   # a model on ASR confidence alone, so the risk moves with it
+    confidence = rng.uniform(0.3, 1.0, 400)
+    model = CallbackRiskModel(feature_names=["asr_confidence"], calibration="none").fit(
+        confidence[:, None], (rng.random(400) < 1 - confidence).astype(int))
+    call = CallInput("short", str(short_call))
+    shipped = processor.risk_model
+    processor.risk_model = model
+    try:
+        kept = processor.process(call)
+        processor.include_words = False
+        dropped = processor.process(call)
+    finally:
+        processor.include_words, processor.risk_model = True, shipped
+    assert kept["transcript"]["words"] and "words" not in dropped["transcript"]
+    assert dropped["risk"]["risk"] == pytest.approx(kept["risk"]["risk"], abs=1e-9)
+    assert dropped["utterances"] == kept["utterances"]
