@@ -295,16 +295,16 @@ def _leakage(levels: np.ndarray, onset: np.ndarray, margin_db: float) -> np.ndar
 
 
 def trim_silent_edges(turns: Sequence[SpeakerTurn], waveform: np.ndarray, above_floor_db: float, max_shift_s: float,
-                      levels: StereoOptions) -> list[SpeakerTurn]:
+                      frames: StereoOptions) -> list[SpeakerTurn]:
     """Move each turn's start later and end earlier past frames within `above_floor_db` of the recording's
     noise floor (its `floor_percentile` level), by at most `max_shift_s` per edge; a turn keeps >= 0.1 s.
 
     pyannote's segmentation frames smear a turn's edges into the silence around it (by ~0.04 s on synthetic
     telephone calls); a turn does not start or end in silence. Frames come from `_frame_levels_db` with the
     stereo path's frame and hop."""
-    db = _frame_levels_db(np.asarray(waveform, dtype=np.float32), levels)
-    silent = db < np.percentile(db, levels.floor_percentile) + above_floor_db
-    hop, limit, keep = levels.hop_s, int(round(max_shift_s / levels.hop_s)), 0.1
+    db = _frame_levels_db(np.asarray(waveform, dtype=np.float32), frames)
+    silent = db < np.percentile(db, frames.floor_percentile) + above_floor_db
+    hop, limit, keep = frames.hop_s, int(round(max_shift_s / frames.hop_s)), 0.1
     out = []
     for turn in turns:
         first, last = int(round(turn.start / hop)), int(round(turn.end / hop)) - 1
@@ -391,10 +391,9 @@ def merge_pauses(turns: Sequence[SpeakerTurn], max_gap_s: float) -> list[Speaker
         others = [t for t in turns if t.speaker != speaker]
         for turn in sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start):
             last = merged[-1] if merged and merged[-1].speaker == speaker else None
-            gap_ok = last is not None and turn.start - last.end < max_gap_s
-            handed_over = turn.start > last.end and any(o.start < turn.start and o.end > last.end for o in others) \
-                if gap_ok else False
-            if gap_ok and not handed_over:
+            pause = last is not None and turn.start - last.end < max_gap_s
+            if pause and not (turn.start > last.end and any(o.start < turn.start and o.end > last.end
+                                                            for o in others)):   # nobody else talks in it
                 merged[-1] = SpeakerTurn(last.start, max(last.end, turn.end), speaker)
             else:
                 merged.append(turn)

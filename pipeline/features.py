@@ -194,9 +194,10 @@ def _time(u: Mapping[str, Any], key: str) -> float | None:
 
 
 def call_duration(record: Record) -> float | None:
-    audio = record.get("audio") or {}
-    if isinstance(audio, Mapping) and isinstance(audio.get("duration_s"), (int, float)) and audio["duration_s"] > 0:
-        return float(audio["duration_s"])
+    audio = record.get("audio")
+    stated = _finite(audio.get("duration_s")) if isinstance(audio, Mapping) else None
+    if stated is not None and stated > 0:
+        return stated
     ends = [t for u in _utterances(record) if (t := _time(u, "end")) is not None]
     return max(ends) if ends and max(ends) > 0 else None
 
@@ -288,9 +289,10 @@ def _dynamics_features(values: dict[str, float], record: Record, utts, duration)
         values["customer_interruptions"] = float(sum(bool(u.get("interruption")) for u in utts
                                                      if u.get("role") == "customer"))
     customer_timed = [(u, s, e) for u, s, e in timed if u.get("role") == "customer" and e > s]
-    if sum(e - s for _, s, e in customer_timed) > 0.2:   # as pipeline.prosody: too little talk for a rate
+    customer_talk = sum(e - s for _, s, e in customer_timed)
+    if customer_talk > 0.2:   # as pipeline.prosody: too little talk for a rate
         words = sum(len(str(u.get("text", "")).split()) for u, _, _ in customer_timed)
-        values["cust_speech_rate"] = words / sum(e - s for _, s, e in customer_timed)
+        values["cust_speech_rate"] = words / customer_talk
     _prosody_features(values, [u for u in utts if u.get("role") == "customer"])
     words = ((record.get("transcript") or {}).get("words") or []) if isinstance(record.get("transcript"), Mapping) else []
     probs = [p for w in words if isinstance(w, Mapping) and (p := _finite(w.get("probability"))) is not None]

@@ -189,15 +189,8 @@ def redact_record(record: dict[str, Any], options: RedactOptions = RedactOptions
             if spans:
                 node["redactions"] = [r.as_dict() for r in spans]
                 note(spans)
-            for cue in node.get("cues") or []:
-                a, b = cue.get("char_start"), cue.get("char_end")
-                if isinstance(cue.get("evidence"), str) and isinstance(a, int) and original[a:b] == cue["evidence"]:
-                    cue["evidence"] = node["text"][a:b]
-                    inside = [Redaction(r.type, max(r.char_start, a) - a, min(r.char_end, b) - a)
-                              for r in spans if r.char_start < b and a < r.char_end]
-                    if inside:
-                        cue["evidence_redactions"] = [r.as_dict() for r in inside]
-                    cue["_done"] = True
+            for cue in _recut_cue_evidence(node, original, spans):
+                cue["_done"] = True   # its evidence is masked: the walk into `cues` must not mask it again
         if isinstance(node.get("role_reason"), str):   # quotes the phrase that gave a speaker its role
             node["role_reason"], spans = redact_text(node["role_reason"], options)
             note(spans)
@@ -249,16 +242,28 @@ def _mask_from_words(pieces: Sequence[Any], words: list[dict[str, Any]], origina
         masked = "".join(words[i]["text"] for i in range(first, last + 1))[lead:][: len(piece["text"])]
         if joined.strip() != piece["text"] or len(masked) != len(piece["text"]) or masked == piece["text"]:
             continue   # text not built from these words (or already masked): leave it to the text search
-        spans, at = list(piece.get("redactions") or []), -lead
+        spans, at = [Redaction(**r) for r in piece.get("redactions") or []], -lead
         for i in range(first, last + 1):
             changed = [k for k, (a, b) in enumerate(zip(originals[i], words[i]["text"])) if a != b]
             if words[i].get("redacted") and changed:
-                spans.append({"type": words[i]["redacted"], "char_start": max(0, at + changed[0]),
-                              "char_end": at + changed[-1] + 1})
+                spans.append(Redaction(words[i]["redacted"], max(0, at + changed[0]), at + changed[-1] + 1))
             at += len(originals[i])
-        piece["text"] = masked
-        piece["redactions"] = spans
-        for cue in piece.get("cues") or []:
-            a, b = cue.get("char_start"), cue.get("char_end")
-            if isinstance(a, int) and isinstance(b, int) and isinstance(cue.get("evidence"), str):
-                cue["evidence"] = masked[a:b]
+        before, piece["text"] = piece["text"], masked
+        piece["redactions"] = [r.as_dict() for r in spans]
+        _recut_cue_evidence(piece, before, spans)
+
+
+def _recut_cue_evidence(node: dict[str, Any], original: str, spans: Sequence[Redaction]) -> list[dict[str, Any]]:
+    """Each cue whose evidence is its span of `original` takes that span of the masked `node["text"]` (same
+    length), with the masks inside it as `evidence_redactions`. Returns the cues it re-cut."""
+    recut = []
+    for cue in node.get("cues") or []:
+        a, b = cue.get("char_start"), cue.get("char_end")
+        if isinstance(cue.get("evidence"), str) and isinstance(a, int) and original[a:b] == cue["evidence"]:
+            cue["evidence"] = node["text"][a:b]
+            inside = [Redaction(r.type, max(r.char_start, a) - a, min(r.char_end, b) - a)
+                      for r in spans if r.char_start < b and a < r.char_end]
+            if inside:
+                cue["evidence_redactions"] = [r.as_dict() for r in inside]
+            recut.append(cue)
+    return recut

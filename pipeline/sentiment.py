@@ -109,7 +109,7 @@ class SentimentHead:
             found = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
             raise ValueError(f"{path}: not a {FORMAT} file (format={found!r})")
         try:
-            head = cls(
+            return cls(
                 labels=tuple(payload["labels"]),
                 coef=np.asarray(payload["coef"], dtype=np.float32),
                 intercept=np.asarray(payload["intercept"], dtype=np.float32),
@@ -118,7 +118,6 @@ class SentimentHead:
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
             raise ValueError(f"{path}: malformed sentiment head ({type(exc).__name__}: {exc})") from exc
-        return head
 
 
 def fit_head(

@@ -148,4 +148,6 @@ def test_a_number_said_across_two_utterances_is_masked_in_both():
         for span in piece["redactions"]:
             assert set(piece["text"][span["char_start"]:span["char_end"]]) == {"#"}
     assert record["utterances"][1]["cues"][0]["evidence"] == record["utterances"][1]["text"]
+    assert record["utterances"][1]["cues"][0]["evidence_redactions"] == record["utterances"][1]["redactions"]
+    assert "_done" not in record["utterances"][1]["cues"][0]
     assert len(record["utterances"][0]["text"]) == len(said[0])
