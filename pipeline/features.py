@@ -30,19 +30,9 @@ import numpy as np
 from pipeline.record import utterance_dict
 from pipeline.sentiment import valence
 from pipeline.types import Cue, Utterance, Word
-from pipeline.vocab import (
-    AGENT_PREVENTIVE_CUES,
-    AGENT_RISK_CUES,
-    CUE_LABELS,
-    CUSTOMER_RISK_CUES,
-    SENTIMENT_LABELS,
-)
+from pipeline.vocab import CUE_LABELS, CUE_ROLE, SENTIMENT_LABELS
 
 Record = Mapping[str, Any]
-
-# Which speaker a cue is expected from; cues from the other role are ignored, "unknown" roles still count.
-CUE_ROLE = {**{label: "customer" for label in CUSTOMER_RISK_CUES},
-            **{label: "agent" for label in AGENT_RISK_CUES + AGENT_PREVENTIVE_CUES}}
 
 CUE_WORDS = {   # plain words for reasons: (when present, when absent)
     "prior_contact": ("The customer said they had contacted us before about this",
@@ -50,7 +40,11 @@ CUE_WORDS = {   # plain words for reasons: (when present, when absent)
     "problem_persists": ("The customer said the problem is still there", "The customer did not say the problem persists"),
     "confusion_next_steps": ("The customer was unsure what happens next", "The customer was clear about next steps"),
     "escalation_request": ("The customer asked to escalate or complain", "The customer did not ask to escalate"),
+    "outcome_rejected": ("The customer was unhappy with the outcome", "The customer did not object to the outcome"),
+    "fix_confirmed": ("The customer confirmed the fix worked", "The customer did not confirm that it works now"),
     "agent_deferral": ("The agent deferred or hedged (\"I'll have to check\")", "The agent did not defer"),
+    "not_resolved": ("The agent said it is not fully resolved (partly done, cannot be done, or passed on)",
+                     "The agent did not say it is left unresolved"),
     "verify_fix": ("The agent checked that the fix worked", "The agent did not check that the fix worked"),
     "next_steps_timeframe": ("The agent gave next steps with a time frame",
                              "The agent gave no time frame for next steps"),
@@ -74,9 +68,10 @@ def _cue_features() -> list[Feature]:
     out = []
     for label in CUE_LABELS:
         role = CUE_ROLE[label]
+        speaker = f"an {role}" if role == "agent" else f"a {role}"
         on, off = CUE_WORDS[label]
         out += [
-            Feature(f"cue_{label}", f"1 if a {role} utterance carries the `{label}` cue, else 0", 0.0,
+            Feature(f"cue_{label}", f"1 if {speaker} utterance carries the `{label}` cue, else 0", 0.0,
                     f"cue:{label}", on, off),
             Feature(f"cue_{label}_count", f"number of {role} utterances carrying `{label}`", 0.0,
                     f"cue:{label}", on, off),

@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 from urllib.parse import quote
 
-from pipeline.vocab import AGENT_PREVENTIVE_CUES, AGENT_RISK_CUES, CUE_LABELS, CUSTOMER_RISK_CUES, SENTIMENT_LABELS
+from pipeline.vocab import (
+    AGENT_PREVENTIVE_CUES,
+    AGENT_RISK_CUES,
+    CUE_LABELS,
+    CUSTOMER_PREVENTIVE_CUES,
+    CUSTOMER_RISK_CUES,
+    SENTIMENT_LABELS,
+)
 
 ASSETS = Path(__file__).resolve().parent / "report_assets"
 _MARKER = re.compile(r"/\*@(\w+)@\*/")
@@ -42,7 +49,7 @@ def cue_family(label: str) -> str:
         return "customer_risk"
     if label in AGENT_RISK_CUES:
         return "agent_risk"
-    if label in AGENT_PREVENTIVE_CUES:
+    if label in AGENT_PREVENTIVE_CUES + CUSTOMER_PREVENTIVE_CUES:
         return "preventive"
     return "other"
 

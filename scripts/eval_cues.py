@@ -4,7 +4,8 @@
     .venv/bin/python scripts/eval_cues.py --timing            # + cue stage time / ASR time on real and synthetic calls
     .venv/bin/python scripts/eval_cues.py --tune              # suggest per-label thresholds from the TRAINING set
 
-Cue F1 is per utterance and label (does the utterance carry the cue?), macro-averaged over CUE_LABELS; a cue on
+Cue F1 is per utterance and label (does the utterance carry the cue?), macro-averaged over CUE_LABELS and over its
+two groups: the behaviour cues (the 0.85 target) and the outcome cues (pipeline.vocab.OUTCOME_CUES); a cue on
 a speaker the label does not apply to is not counted (the detectors are role-aware).
 """
 
@@ -29,7 +30,7 @@ import numpy as np  # noqa: E402
 from pipeline.cues import CueDetector, load_cue_rules  # noqa: E402
 from pipeline.sentiment import SentimentHead  # noqa: E402
 from pipeline.text_encoder import TextEncoder, TextEncoderOptions, embed_utterances  # noqa: E402
-from pipeline.vocab import CUE_LABELS, SENTIMENT_LABELS  # noqa: E402
+from pipeline.vocab import CUE_LABELS, OUTCOME_CUES, SENTIMENT_LABELS  # noqa: E402
 
 DATA = ROOT / "scripts" / "data"
 SENTIMENT_TARGET, CUE_TARGET, COST_TARGET = 0.80, 0.85, 0.10
@@ -97,7 +98,11 @@ def evaluate(encoder: TextEncoder, heldout: Path | list, head_dir: Path, cues_fi
         s = scores[label]
         print(f"{label:<22}{s['precision']:7.3f}{s['recall']:7.3f}{s['f1']:7.3f}{s['support']:5d}   {pattern_only[label]['f1']:.3f}")
     cue_f1 = macro(scores)
-    print(f"cue macro-F1 {cue_f1:.3f} (target >= {CUE_TARGET}); patterns alone {macro(pattern_only):.3f}")
+    behaviour = {label: s for label, s in scores.items() if label not in OUTCOME_CUES}
+    outcome = {label: s for label, s in scores.items() if label in OUTCOME_CUES}
+    print(f"cue macro-F1 {cue_f1:.3f}; patterns alone {macro(pattern_only):.3f}")
+    print(f"  behaviour cues ({len(behaviour)} labels) {macro(behaviour):.3f} (target >= {CUE_TARGET}); "
+          f"outcome cues ({', '.join(OUTCOME_CUES)}) {macro(outcome):.3f}")
 
     head = SentimentHead.load(head_dir)
     probs = head.predict(emb.utterance, roles)
@@ -108,6 +113,7 @@ def evaluate(encoder: TextEncoder, heldout: Path | list, head_dir: Path, cues_fi
     sentiment_f1 = float(f1_score(gold, predicted_sentiment, labels=list(SENTIMENT_LABELS), average="macro", zero_division=0))
     print(f"sentiment macro-F1 {sentiment_f1:.3f} (target >= {SENTIMENT_TARGET})")
     return {"sentiment_macro_f1": round(sentiment_f1, 4), "cue_macro_f1": round(cue_f1, 4),
+            "cue_behaviour_macro_f1": round(macro(behaviour), 4), "cue_outcome_macro_f1": round(macro(outcome), 4),
             "cue_pattern_only_macro_f1": round(macro(pattern_only), 4)}
 
 

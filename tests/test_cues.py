@@ -14,7 +14,7 @@ from pipeline.cues import (
     CueConfigError, CueDetector, CueOptions, CueStage, load_cue_rules, make_cues,
 )
 from pipeline.types import Utterance, Word
-from pipeline.vocab import AGENT_PREVENTIVE_CUES, AGENT_RISK_CUES, CUE_LABELS, CUSTOMER_RISK_CUES
+from pipeline.vocab import CUE_LABELS, CUE_ROLE
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
@@ -24,6 +24,9 @@ CLEAR = {  # one plain phrasing per label, with the role it applies to
     "problem_persists": ("customer", "It's still not working."),
     "confusion_next_steps": ("customer", "So what happens now?"),
     "escalation_request": ("customer", "I want to speak to a manager."),
+    "outcome_rejected": ("customer", "Well, that's not good enough."),
+    "fix_confirmed": ("customer", "Yes, it's working now, thanks."),
+    "not_resolved": ("agent", "I'm afraid I can't do that from here."),
     "agent_deferral": ("agent", "I'll have to check with my team."),
     "verify_fix": ("agent", "Can you check if it's working now?"),
     "next_steps_timeframe": ("agent", "You'll get the refund within five working days."),
@@ -48,8 +51,7 @@ def test_default_rule_file_covers_every_label(rules):
     assert {r.label for r in rules.rules} == set(CUE_LABELS)
     for rule in rules.rules:
         assert rule.patterns and rule.examples, rule.label
-        expected = "customer" if rule.label in CUSTOMER_RISK_CUES else "agent"
-        assert rule.roles == (expected,), rule.label
+        assert rule.roles == (CUE_ROLE[rule.label],), rule.label
 
 
 @pytest.mark.parametrize(
@@ -90,8 +92,8 @@ def test_detectors_are_role_aware(rules):
     detector = CueDetector(rules)
     customer_text = CLEAR["escalation_request"][1]
     agent_text = CLEAR["agent_deferral"][1]
-    assert not {f[0] for f in detector.detect_text(customer_text, "agent")} & set(CUSTOMER_RISK_CUES)
-    assert not {f[0] for f in detector.detect_text(agent_text, "customer")} & set(AGENT_RISK_CUES + AGENT_PREVENTIVE_CUES)
+    assert not {f[0] for f in detector.detect_text(customer_text, "agent")} & {label for label, role in CUE_ROLE.items() if role == "customer"}
+    assert not {f[0] for f in detector.detect_text(agent_text, "customer")} & {label for label, role in CUE_ROLE.items() if role == "agent"}
     # unknown speaker: every label applies
     assert "escalation_request" in {f[0] for f in detector.detect_text(customer_text, "unknown")}
     assert "agent_deferral" in {f[0] for f in detector.detect_text(agent_text, "unknown")}
@@ -102,6 +104,39 @@ def test_lookalikes_are_not_cues(rules):
     assert not detector.detect_text("No, I haven't called before, this is the first time.", "customer")
     assert not detector.detect_text("Thanks for calling, how can I help?", "agent")
     assert not detector.detect_text("My internet is broken.", "customer")
+
+
+# The outcome cues (what the agent says was done, how the customer takes it) next to lines that share their words.
+OUTCOME_LOOKALIKES = [
+    ("fix_confirmed", "customer", "I went through all of this with you last week."),
+    ("fix_confirmed", "customer", "Okay, so when will that actually be sorted?"),
+    ("fix_confirmed", "customer", "It's still not working now."),
+    ("fix_confirmed", "customer", "Yes, it was working yesterday but it's gone off again."),
+    ("fix_confirmed", "customer", "The refund still hasn't come through."),
+    ("outcome_rejected", "customer", "My broadband keeps dropping out every evening."),
+    ("outcome_rejected", "customer", "I want to speak to a manager."),
+    ("not_resolved", "agent", "I've removed the charge from your account."),
+    ("not_resolved", "agent", "Sorry, I can't hear you very well."),
+    ("not_resolved", "agent", "Let me just put you on hold for a moment."),
+]
+OUTCOME_LINES = [
+    ("fix_confirmed", "customer", "oh yeah its working again on the laptop"),
+    ("fix_confirmed", "customer", "Yep, I can see the refund there now."),
+    ("outcome_rejected", "customer", "So I just have to wait then."),
+    ("outcome_rejected", "customer", "Is that really the best you can offer?"),
+    ("not_resolved", "agent", "I'll transfer this to the technical team."),
+    ("not_resolved", "agent", "I've done part of it, but the rest needs another team."),
+]
+
+
+@pytest.mark.parametrize("label,role,text", OUTCOME_LINES)
+def test_outcome_cues_found(rules, label, role, text):
+    assert label in {f[0] for f in CueDetector(rules).detect_text(text, role)}
+
+
+@pytest.mark.parametrize("label,role,text", OUTCOME_LOOKALIKES)
+def test_outcome_cue_lookalikes_stay_out(rules, label, role, text):
+    assert label not in {f[0] for f in CueDetector(rules).detect_text(text, role)}
 
 
 # Lines as tiny.en wrote them from rendered 8 kHz telephone calls (training-seed corpora, not evaluation ones):

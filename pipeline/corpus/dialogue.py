@@ -165,10 +165,26 @@ def _split_cache(bank: tuple, split: str, key) -> tuple:
     return _SPLITS[cache_key]
 
 
-def _positive_parts(b: _Builder) -> list[str]:
+def _positive_parts(b: _Builder) -> list:
     core = b.choose(P.POSITIVE_CORE)
     tail = b.choose(P.POSITIVE_TAIL)
-    return [b.choose(P.POSITIVE_OPENER), core + ("," if tail else "."), tail]
+    return [b.choose(P.POSITIVE_OPENER), (core, "fix_confirmed") if core in P.FIX_CONFIRMED_CORES else core,
+            "," if tail else ".", tail]
+
+
+def _rejection_labelled(reaction: str) -> str | tuple[str, str]:
+    """A reaction to the outcome that rejects or grudgingly accepts it carries `outcome_rejected`."""
+    rejects = reaction in P.CUSTOMER_REACTION_NEGATIVE or reaction in P.CUSTOMER_REACTION_GRUDGING
+    return (reaction, "outcome_rejected") if rejects else reaction
+
+
+def _closing_labelled(closing: str, affect: str) -> str | tuple[str, str]:
+    """A closing line that doubts the outcome, or says the problem is sorted, carries the matching cue."""
+    if affect == "negative":
+        return closing, "outcome_rejected"
+    if closing in P.CUSTOMER_CLOSING_FIXED:
+        return closing, "fix_confirmed"
+    return closing
 
 
 def _after_opener(clause: str, mood: str) -> str:
@@ -368,25 +384,25 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         b.say("agent", "fix", "positive" if rng.random() < 0.3 else "neutral",
               [("Good news." if rng.random() < 0.3 else ""), b.pick(P.AGENT_FIX[reason])])
     elif claim == "partial":
-        b.say("agent", "partial", "neutral", [b.pick(P.AGENT_PARTIAL)])
+        b.say("agent", "partial", "neutral", [(b.pick(P.AGENT_PARTIAL), "not_resolved")])
     elif claim == "cannot":
-        b.say("agent", "cannot", "negative", [b.pick(P.AGENT_CANNOT)])
+        b.say("agent", "cannot", "negative", [(b.pick(P.AGENT_CANNOT), "not_resolved")])
     else:
-        b.say("agent", "escalate", "neutral", [b.pick(P.AGENT_ESCALATE)])
+        b.say("agent", "escalate", "neutral", [(b.pick(P.AGENT_ESCALATE), "not_resolved")])
     if chance("verify_fix"):
         b.say("agent", "verify", "neutral", [(b.pick(P.VERIFY_FIX[reason]), "verify_fix")])
     if outcome == "resolved":
         if rng.random() < 0.7:
             b.say("customer", "verified", "positive",
-                  [b.pick(P.CUSTOMER_VERIFIED)] if rng.random() < 0.4 else _positive_parts(b))
+                  [(b.pick(P.CUSTOMER_VERIFIED), "fix_confirmed")] if rng.random() < 0.4 else _positive_parts(b))
     elif outcome == "partial" or (outcome == "escalated" and mood == "calm"):
         affect = rng.choice(("neutral", "negative"))
         bank = P.CUSTOMER_REACTION_NEUTRAL if affect == "neutral" else P.CUSTOMER_REACTION_NEGATIVE
-        b.say("customer", "reaction", affect, [b.pick(bank)])
+        b.say("customer", "reaction", affect, [_rejection_labelled(b.pick(bank))])
     elif mood == "angry":
         b.say("customer", "reaction", "frustrated", [b.choose(P.FRUSTRATED_OPENER), b.choose(P.FRUSTRATED_TAIL)])
     else:
-        b.say("customer", "reaction", "negative", [b.pick(P.CUSTOMER_REACTION_NEGATIVE)])
+        b.say("customer", "reaction", "negative", [_rejection_labelled(b.pick(P.CUSTOMER_REACTION_NEGATIVE))])
     if chance("agent_deferral"):
         b.say("agent", "deferral", "neutral", [(b.pick(P.AGENT_DEFERRAL), "agent_deferral")])
 
@@ -409,7 +425,9 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
         b.say("agent", "clarify", "neutral", [b.pick(P.AGENT_CLARIFY)])
     if chance("recap"):
         summary = b.choose(P.RECAP_SUMMARY[outcome])
-        b.say("agent", "recap", "neutral", [(b.choose(P.RECAP).format(summary=summary), "recap")])
+        before, after = b.choose(P.RECAP).split("{summary}")
+        b.say("agent", "recap", "neutral", [(before.rstrip(), "recap"),
+                                            (summary, "not_resolved") if outcome != "resolved" else summary, after])
 
     # Closing.
     if not short:
@@ -418,7 +436,7 @@ def build_dialogue(rng: random.Random, plan, options: DialogueOptions) -> list[U
     if mood == "angry" and outcome != "resolved":
         weights = {**weights, "frustrated": weights.get("frustrated", 0) + 0.3}
     affect = rng.choices(list(weights), weights=list(weights.values()))[0]
-    closing = [b.pick(P.CUSTOMER_CLOSING[affect])]
+    closing = [_closing_labelled(b.pick(P.CUSTOMER_CLOSING[affect]), affect)]
     if affect == "positive" and rng.random() < 0.5:
         closing = ["No, that's everything.", *_positive_parts(b)]
     b.say("customer", "closing", affect, closing)

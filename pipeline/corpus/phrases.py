@@ -416,6 +416,7 @@ AGENT_CLARIFY = (   # answer to a confused customer, no cue of its own
 CUSTOMER_REACTION_NEUTRAL = (
     "Okay.", "Right, okay.", "Okay, fair enough.", "Alright then.", "I see.", "Okay, if that's the best you can do.",
 )
+CUSTOMER_REACTION_GRUDGING = ("Okay, if that's the best you can do.",)   # a neutral reaction that still rejects
 CUSTOMER_REACTION_NEGATIVE = (
     "That's not really good enough.", "Well, that's disappointing.", "Hmm, I'm not happy with that.",
     "That's a shame.", "So I just have to wait, then.", "That's not what I was hoping to hear.",
@@ -433,6 +434,7 @@ POSITIVE_CORE = ("that's really helpful", "that's exactly what I needed", "you'v
                  "I really appreciate that", "that's so much better", "that's sorted it", "that's great news",
                  "you've been a star", "I'm really pleased with that", "that was much easier than I expected",
                  "that's a weight off my mind", "I'm so glad that's fixed")
+FIX_CONFIRMED_CORES = ("that's so much better", "that's sorted it", "I'm so glad that's fixed")   # fix_confirmed
 POSITIVE_TAIL = ("thank you so much.", "thanks a lot.", "cheers.", "thanks for your help.", "I appreciate it.",
                  "thank you!", "you've been really kind.", "thanks for sorting it out.", "")
 
@@ -441,6 +443,7 @@ AGENT_ANYTHING_ELSE = (
     "Is there anything else I can help you with today?", "Anything else I can do for you?",
     "Was there anything else?", "Is there anything more I can help with?",
 )
+# A negative closing doubts the outcome (`outcome_rejected`); CUSTOMER_CLOSING_FIXED lines carry `fix_confirmed`.
 CUSTOMER_CLOSING = {
     "positive": ("No, that's everything, thank you so much!", "No, that's all. Thanks, you've been great.",
                  "That's it, thanks for your help!", "No, you've sorted it, thank you."),
@@ -450,6 +453,7 @@ CUSTOMER_CLOSING = {
     "frustrated": ("No. Honestly, I'm fed up with this.", "No, just get it sorted, please. I've had enough.",
                    "No. This has been a complete waste of my time.", "No, and I'm not happy at all."),
 }
+CUSTOMER_CLOSING_FIXED = ("No, you've sorted it, thank you.",)
 AGENT_GOODBYE = (
     "Thank you for calling {company}, have a great day.", "Thanks {cust_first}, take care. Bye now.",
     "Thanks for your patience today. Goodbye.", "You're welcome. Have a lovely {daypart}.",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from pipeline.vocab import CALLBACK_WINDOWS_DAYS, OUTCOMES
+from pipeline.vocab import CALLBACK_WINDOWS_DAYS, OUTCOME_CUES, OUTCOMES
 
 REASONS = ("billing", "technical_fault", "account_access", "delivery", "refund", "plan_change", "cancellation")
 # How hard an issue type is to fix on one call (0..1): pushes the outcome away from "resolved".
@@ -143,7 +143,8 @@ def callback_probabilities(plan: CallPlan) -> dict[str, float]:
     """The exact probability of a follow-up within each window, given the outcome and what was said."""
     if plan.contact_number >= MAX_CONTACTS_PER_ISSUE:
         return {str(w): 0.0 for w in CALLBACK_WINDOWS_DAYS}
-    cues = {c.label for u in plan.utterances for c in u.cues}
+    # OUTCOME_CUES only echo the outcome: they have no logit of their own.
+    cues = {c.label for u in plan.utterances for c in u.cues} - set(OUTCOME_CUES)
     frustrated = sum(1 for u in plan.utterances if u.role == "customer" and u.sentiment == "frustrated")
     logit = (
         OUTCOME_LOGIT[plan.outcome]
