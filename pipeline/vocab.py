@@ -15,7 +15,7 @@ CUSTOMER_RISK_CUES = (
     "escalation_request",     # "I want to speak to a manager" / formal complaint
     "outcome_rejected",       # "that's not really good enough", "I just hope it actually gets fixed this time"
 )
-# Things a customer says that prevent callbacks.
+# Things a customer says that predict no callback.
 CUSTOMER_PREVENTIVE_CUES = (
     "fix_confirmed",          # "oh yes, that's working now" (after the agent's fix)
 )

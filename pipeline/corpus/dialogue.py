@@ -165,7 +165,7 @@ def _split_cache(bank: tuple, split: str, key) -> tuple:
     return _SPLITS[cache_key]
 
 
-def _positive_parts(b: _Builder) -> list:
+def _positive_parts(b: _Builder) -> list[str | tuple[str, str]]:
     core = b.choose(P.POSITIVE_CORE)
     tail = b.choose(P.POSITIVE_TAIL)
     return [b.choose(P.POSITIVE_OPENER), (core, "fix_confirmed") if core in P.FIX_CONFIRMED_CORES else core,
