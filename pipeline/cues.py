@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CUES_FILE = REPO_ROOT / "configs" / "cues.yaml"
-LABEL_KEYS = {"roles", "patterns", "examples", "counter_examples", "threshold"}
+LABEL_KEYS = {"roles", "patterns", "examples", "counter_examples", "threshold", "unless"}
+_SENTENCE_END = re.compile(r"[.!?]")
 
 
 class CueConfigError(ConfigError):
@@ -40,6 +41,16 @@ class CueRule:
     examples: tuple[str, ...]
     counter_examples: tuple[str, ...]
     threshold: float
+    unless: tuple[re.Pattern[str], ...] = ()   # a hit whose sentence matches one of these is not this cue
+
+    def vetoed(self, text: str, start: int, end: int) -> bool:
+        """True when the sentence around text[start:end] matches an `unless` pattern."""
+        if not self.unless:
+            return False
+        left = max((m.end() for m in _SENTENCE_END.finditer(text, 0, start)), default=0)
+        right = next((m.end() for m in _SENTENCE_END.finditer(text, end)), len(text))
+        sentence = text[left:right]
+        return any(p.search(sentence) for p in self.unless)
 
 
 @dataclass(frozen=True)
@@ -100,19 +111,25 @@ def load_cue_rules(path: Path | str = DEFAULT_CUES_FILE) -> CueRules:
         bad_roles = [r for r in roles if r not in ROLES or r == "unknown"]
         if bad_roles or not roles:
             raise CueConfigError(f"{where}.roles: {bad_roles or roles} - use agent and/or customer")
-        patterns = []
-        for i, pattern in enumerate(_strings(spec.get("patterns", []), f"{where}.patterns")):
-            try:
-                patterns.append(re.compile(pattern, re.IGNORECASE))
-            except re.error as exc:
-                raise CueConfigError(f"{where}.patterns[{i}]: bad regular expression {pattern!r}: {exc}") from exc
+        patterns = _regexes(spec.get("patterns", []), f"{where}.patterns")
+        unless = _regexes(spec.get("unless", []), f"{where}.unless")
         examples = tuple(_strings(spec.get("examples", []), f"{where}.examples"))
         counter = tuple(_strings(spec.get("counter_examples", []), f"{where}.counter_examples"))
         threshold = _number(spec.get("threshold", default_threshold), f"{where}.threshold")
         if not patterns and not examples:
             raise CueConfigError(f"{where}: needs at least one pattern or example")
-        rules.append(CueRule(name, roles, tuple(patterns), examples, counter, threshold))
+        rules.append(CueRule(name, roles, patterns, examples, counter, threshold, unless))
     return CueRules(tuple(rules), pattern_score, str(path), background, margin)
+
+
+def _regexes(value: Any, where: str) -> tuple[re.Pattern[str], ...]:
+    compiled = []
+    for i, pattern in enumerate(_strings(value, where)):
+        try:
+            compiled.append(re.compile(pattern, re.IGNORECASE))
+        except re.error as exc:
+            raise CueConfigError(f"{where}[{i}]: bad regular expression {pattern!r}: {exc}") from exc
+    return tuple(compiled)
 
 
 def _strings(value: Any, where: str) -> list[str]:
@@ -167,7 +184,8 @@ class CueDetector:
             hits = []
             for pattern in rule.patterns:
                 for match in pattern.finditer(text):
-                    if match.end() > match.start() and not any(_overlaps(match.span(), h) for h in hits):
+                    if match.end() > match.start() and not any(_overlaps(match.span(), h) for h in hits) \
+                            and not rule.vetoed(text, *match.span()):
                         hits.append(match.span())
             found += [(rule.label, self.rules.pattern_score, a, b, "pattern") for a, b in sorted(hits)]
             if sentence_vectors is None or not len(self._examples.get(rule.label, ())):
@@ -181,8 +199,8 @@ class CueDetector:
             for k, (a, b) in enumerate(sentence_spans):
                 if best[k] < rule.threshold or best[k] < best_counter[k] + self.rules.margin:
                     continue
-                if any(_overlaps((a, b), h) for h in hits):
-                    continue  # a pattern already explains this sentence
+                if any(_overlaps((a, b), h) for h in hits) or rule.vetoed(text, a, b):
+                    continue  # a pattern already explains this sentence, or it is a look-alike
                 score = 0.5 + 0.5 * (float(best[k]) - rule.threshold) / max(1e-6, 1.0 - rule.threshold)
                 found.append((rule.label, round(min(score, 0.94), 4), a, b, "semantic"))
         return found

@@ -118,6 +118,15 @@ OUTCOME_LOOKALIKES = [
     ("not_resolved", "agent", "I've removed the charge from your account."),
     ("not_resolved", "agent", "Sorry, I can't hear you very well."),
     ("not_resolved", "agent", "Let me just put you on hold for a moment."),
+    # kept out by the labels' `unless` lists (a review's look-alikes)
+    ("fix_confirmed", "customer", "It's showing the same error again."),
+    ("fix_confirmed", "customer", "It stopped working again last night."),
+    ("fix_confirmed", "customer", "An error has come up on the app."),
+    ("fix_confirmed", "customer", "You said you fixed it last time."),
+    ("outcome_rejected", "customer", "I was hoping you could sort out my bill."),
+    ("outcome_rejected", "customer", "It's really frustrating because I work from home."),
+    ("not_resolved", "agent", "Sorry to hear you can't get online."),
+    ("not_resolved", "agent", "Sorry, I can't find your account, can you confirm your date of birth?"),
 ]
 OUTCOME_LINES = [
     ("fix_confirmed", "customer", "oh yeah its working again on the laptop"),
@@ -132,6 +141,17 @@ OUTCOME_LINES = [
 @pytest.mark.parametrize("label,role,text", OUTCOME_LOOKALIKES)
 def test_outcome_cue_lookalikes_stay_out(rules, label, role, text):
     assert label not in {f[0] for f in CueDetector(rules).detect_text(text, role)}
+
+
+def test_unless_vetoes_only_the_sentence_it_matches(tmp_path):
+    rules = load_cue_rules(write_rules(tmp_path, "labels:\n  fix_confirmed:\n    roles: [customer]\n"
+                                                 "    patterns: ['working now']\n    unless: ['\\bstill\\b']\n"))
+    detector = CueDetector(rules)
+    assert not detector.detect_text("It's still not working now.", "customer")
+    hits = detector.detect_text("Yes, it's working now. It was still broken yesterday.", "customer")
+    assert [(h[0], h[2]) for h in hits] == [("fix_confirmed", 10)]
+    with pytest.raises(CueConfigError, match=r"labels.fix_confirmed.unless\[0\]: bad regular expression"):
+        load_cue_rules(write_rules(tmp_path, "labels:\n  fix_confirmed:\n    patterns: ['x']\n    unless: ['(']\n"))
 
 
 # Lines as tiny.en wrote them from rendered 8 kHz telephone calls (training-seed corpora, not evaluation ones):
