@@ -12,6 +12,7 @@ import pytest
 
 from pipeline.cli import main
 from pipeline.corpus import CorpusOptions, DialogueOptions, auc, best_auc, read_calls, write_corpus
+from pipeline.corpus import phrases as P
 from pipeline.corpus.generate import generate_calls
 from pipeline.corpus.world import callback_probabilities
 from pipeline.vocab import CUE_LABELS, CUE_ROLE, OUTCOME_CUES, OUTCOMES, ROLES, SENTIMENT_LABELS
@@ -338,3 +339,7 @@ def test_outcome_cues_echo_the_outcome_without_moving_the_probability():
             utt.cues = [c for c in utt.cues if c.label not in echo]
         assert callback_probabilities(plan) == before
     assert set(seen) == echo
+    # the labelled lines are picked by text: each must still be a line of the bank the dialogue draws from
+    assert set(P.FIX_CONFIRMED_CORES) <= set(P.POSITIVE_CORE)
+    assert set(P.CUSTOMER_REACTION_GRUDGING) <= set(P.CUSTOMER_REACTION_NEUTRAL)
+    assert set(P.CUSTOMER_CLOSING_FIXED) <= set(P.CUSTOMER_CLOSING["positive"])

@@ -92,8 +92,10 @@ def test_detectors_are_role_aware(rules):
     detector = CueDetector(rules)
     customer_text = CLEAR["escalation_request"][1]
     agent_text = CLEAR["agent_deferral"][1]
-    assert not {f[0] for f in detector.detect_text(customer_text, "agent")} & {label for label, role in CUE_ROLE.items() if role == "customer"}
-    assert not {f[0] for f in detector.detect_text(agent_text, "customer")} & {label for label, role in CUE_ROLE.items() if role == "agent"}
+    customer_labels = {r.label for r in rules.for_role("customer")}
+    agent_labels = {r.label for r in rules.for_role("agent")}
+    assert not {f[0] for f in detector.detect_text(customer_text, "agent")} & customer_labels
+    assert not {f[0] for f in detector.detect_text(agent_text, "customer")} & agent_labels
     # unknown speaker: every label applies
     assert "escalation_request" in {f[0] for f in detector.detect_text(customer_text, "unknown")}
     assert "agent_deferral" in {f[0] for f in detector.detect_text(agent_text, "unknown")}
