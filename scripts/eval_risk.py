@@ -31,7 +31,7 @@ from sklearn.metrics import roc_auc_score
 
 from pipeline.commands.evaluate import model_path
 from pipeline.commands.train import read_records
-from pipeline.corpus import best_auc, expected_auc, read_calls
+from pipeline.corpus import best_auc, expected_auc, labelled_calls, read_calls
 from pipeline.features import AsrErrorProfile, sentiment_probs, text_record
 from pipeline.risk import CallbackRiskModel, classification_metrics
 
@@ -66,7 +66,7 @@ def with_corpus_labels(record: dict, call: dict, parts: set[str]) -> dict:
 def evaluate(model: CallbackRiskModel, calls: list[dict], records: list[dict], window: int,
              bootstrap: int = 1000) -> dict:
     by_id = {r.get("call_id"): r for r in records if r.get("status", "ok") == "ok"}
-    kept = [c for c in calls if c["call_id"] in by_id]
+    kept = [c for c in labelled_calls(calls, window) if c["call_id"] in by_id]
     key = str(window)
     y = np.array([bool(c["callback"][key]) for c in kept], dtype=int)
     truth = np.array([c["true_callback_prob"][key] for c in kept])
@@ -75,6 +75,7 @@ def evaluate(model: CallbackRiskModel, calls: list[dict], records: list[dict], w
     metrics["best_auc"] = best_auc(kept, window)
     metrics["auc_gap"] = metrics["best_auc"] - metrics["roc_auc"]
     metrics["calls_in_corpus"] = len(calls)
+    metrics["unlabelled_calls"] = len(calls) - len(labelled_calls(calls, window))
     metrics["true_prob_ece"] = classification_metrics(y, truth)["ece"]
     metrics["expected_auc"] = expected_auc(truth, prob)
     metrics["expected_best_auc"] = expected_auc(truth, truth)
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     m = evaluate(model, calls, records, window)
     low, high = m["auc_gap_90"] or (float("nan"), float("nan"))
     print(f"{args.model} on {', '.join(args.corpus)} ({mode}), {window}-day callback: "
-          f"{m['n']} of {m['calls_in_corpus']} calls")
+          f"{m['n']} of {m['calls_in_corpus']} calls ({m['unlabelled_calls']} issue-final calls have no label)")
     print(f"  ROC-AUC {m['roc_auc']:.4f}   best achievable {m['best_auc']:.4f}   gap {m['auc_gap']:.4f} "
           f"(90% bootstrap {low:.3f} to {high:.3f}; {'ok' if m['auc_gap'] <= MAX_AUC_GAP else 'FAIL'}: <= {MAX_AUC_GAP})")
     print(f"  expected AUC over label draws {m['expected_auc']:.4f}   best {m['expected_best_auc']:.4f}   "

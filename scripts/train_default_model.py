@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from pipeline.commands.train import TrainingSet, train_and_report, format_metrics_table
-from pipeline.corpus import RECIPES, read_calls, write_corpus
+from pipeline.corpus import RECIPES, labelled_calls, read_calls, write_corpus
 from pipeline.features import AUDIO_ONLY_FEATURES, FEATURE_NAMES, TEXT_MODEL_FEATURES, AsrErrorProfile, text_record
 from pipeline.risk import CallbackRiskModel
 from pipeline.utterances import UtteranceOptions
@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.corpus:
             write_corpus(corpus, options, recipe=args.recipe)
         calls = read_calls(corpus / "calls.jsonl")
+    unlabelled = len(calls)
+    calls = labelled_calls(calls, args.window)    # an issue's last allowed call has no follow-up drawn
+    unlabelled -= len(calls)
     profile = AsrErrorProfile(args.deletion, args.substitution, args.insertion)
     merge = args.merge_pause if args.merge_pause >= 0 else None
     if args.detect:
@@ -70,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
     cue_source = "pipeline.cues.CueStage on the (corrupted) text" if args.detect else "the corpus's own labels"
     data = TrainingSet(records=records, y=np.array([c["callback"][str(args.window)] for c in calls], dtype=int),
                        customers=np.array([c["customer_id"] for c in calls]), call_ids=[c["call_id"] for c in calls],
-                       dropped_censored=0, dropped_unlabelled=0, dropped_failed=0)
+                       dropped_censored=0, dropped_unlabelled=unlabelled, dropped_failed=0)
     names = list(TEXT_MODEL_FEATURES) if args.features == "default" else \
         [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
     model = CallbackRiskModel(feature_names=names, calibration=args.calibration)
@@ -79,7 +82,8 @@ def main(argv: list[str] | None = None) -> int:
                    f"WER {profile.wer:.3f} (deletion {profile.deletion_rate}, substitution "
                    f"{profile.substitution_rate}, insertion {profile.insertion_rate}), one speaker's lines joined across pauses "
                    f"<= {merge} s as the audio pipeline does; labels are the corpus's "
-                   "true follow-ups (issue-linked, uncensored). NOT real calls: retrain on your own.")
+                   f"true follow-ups (issue-linked, uncensored; the {unlabelled} issue-final calls, whose follow-up the "
+                   "corpus does not simulate, left out). NOT real calls: retrain on your own.")
     result = train_and_report(model, data, args.folds, args.window, Path(args.output),
                               sources={"scores": f"text_record({source})", "labels": "corpus ground truth"},
                               description=description)

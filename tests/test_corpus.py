@@ -11,10 +11,10 @@ import numpy as np
 import pytest
 
 from pipeline.cli import main
-from pipeline.corpus import CorpusOptions, DialogueOptions, auc, best_auc, read_calls, write_corpus
+from pipeline.corpus import CorpusOptions, DialogueOptions, auc, best_auc, labelled_calls, read_calls, write_corpus
 from pipeline.corpus import phrases as P
 from pipeline.corpus.generate import generate_calls
-from pipeline.corpus.world import callback_probabilities
+from pipeline.corpus.world import MAX_CONTACTS_PER_ISSUE, callback_probabilities
 from pipeline.vocab import CUE_LABELS, CUE_ROLE, OUTCOME_CUES, OUTCOMES, ROLES, SENTIMENT_LABELS
 
 N_TEXT = 3000
@@ -93,10 +93,13 @@ def test_callback_labels_follow_the_corpus_timeline(text_corpus):
     followers = {r["repeat_of"]: r for r in calls if r["repeat_of"]}
     for rec in calls:
         p = rec["true_callback_prob"]
-        assert 0 <= p["7"] <= p["14"] <= p["30"] <= 1
+        assert 0 < p["7"] <= p["14"] <= p["30"] < 1
         cb = rec["callback"]
-        assert cb["7"] <= cb["14"] <= cb["30"]
         nxt = followers.get(rec["call_id"])
+        if rec["contact_number"] == MAX_CONTACTS_PER_ISSUE:   # the history stops: follow-up unknown, not "no"
+            assert cb == {"7": None, "14": None, "30": None} and nxt is None and rec["next_call_id"] is None
+            continue
+        assert cb["7"] <= cb["14"] <= cb["30"]
         assert (nxt is not None) == cb["30"] == (rec["next_call_id"] is not None)
         if nxt:
             days = (datetime.fromisoformat(nxt["started_at"]) - datetime.fromisoformat(rec["started_at"])
@@ -112,7 +115,9 @@ def test_callback_labels_follow_the_corpus_timeline(text_corpus):
 
 
 def test_true_probabilities_are_calibrated_and_best_auc_is_computed(text_corpus):
-    out, manifest, calls = text_corpus
+    out, manifest, all_calls = text_corpus
+    calls = labelled_calls(all_calls, 30)
+    assert 0 < manifest["summary"]["unlabelled_calls"] == len(all_calls) - len(calls) < 0.05 * len(all_calls)
     for w in ("7", "14", "30"):
         mean_p = np.mean([r["true_callback_prob"][w] for r in calls])
         rate = np.mean([r["callback"][w] for r in calls])
@@ -343,3 +348,10 @@ def test_outcome_cues_echo_the_outcome_without_moving_the_probability():
     assert set(P.FIX_CONFIRMED_CORES) <= set(P.POSITIVE_CORE)
     assert set(P.CUSTOMER_REACTION_GRUDGING) <= set(P.CUSTOMER_REACTION_NEUTRAL)
     assert set(P.CUSTOMER_CLOSING_FIXED) <= set(P.CUSTOMER_CLOSING["positive"])
+
+
+def test_repeat_callers_say_which_call_this_is():
+    from pipeline.corpus.dialogue import NTH
+
+    # "this is the {nth} time I'm calling": every repeat contact an issue can have gets its own ordinal
+    assert sorted(NTH) == list(range(2, MAX_CONTACTS_PER_ISSUE + 1))

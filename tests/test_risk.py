@@ -18,7 +18,7 @@ from sklearn.utils.estimator_checks import check_estimator
 import pipeline.risk as risk_module
 from pipeline.cli import main
 from pipeline.corpus import CorpusOptions, write_corpus
-from pipeline.corpus.io import read_calls
+from pipeline.corpus.io import labelled_calls, read_calls
 from pipeline.features import text_record
 from pipeline.risk import (
     CallbackRiskModel,
@@ -134,7 +134,7 @@ def text_corpus(tmp_path_factory):
 def test_explain_gives_band_and_reasons_pointing_at_utterances(text_corpus):
     from pipeline.features import FEATURE_NAMES, AUDIO_ONLY_FEATURES, feature_matrix
 
-    calls = read_calls(text_corpus / "calls.jsonl")
+    calls = labelled_calls(read_calls(text_corpus / "calls.jsonl"), 14)
     records = [text_record(c) for c in calls]
     names = [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
     y = np.array([c["callback"]["14"] for c in calls], dtype=int)
@@ -204,7 +204,7 @@ def test_shipped_default_model_uses_the_documented_features_and_ranks_held_out_c
     model = CallbackRiskModel.load(DEFAULT_RISK_MODEL)   # JSON, no code executed
     assert tuple(model.feature_names) == TEXT_MODEL_FEATURES
     assert (DEFAULT_RISK_MODEL.parent / "MODEL_CARD.md").is_file()
-    calls = read_calls(text_corpus / "calls.jsonl")        # a seed the shipped model never saw
+    calls = labelled_calls(read_calls(text_corpus / "calls.jsonl"), 14)   # a seed the shipped model never saw
     y = np.array([c["callback"]["14"] for c in calls], dtype=int)
     auc = classification_metrics(y, model.score_records([text_record(c) for c in calls]))["roc_auc"]
     # corpus labels as cues here (no detector errors): close to what the true probabilities allow
@@ -223,7 +223,11 @@ def test_eval_risk_script_pools_corpora_and_reports_expected_auc(text_corpus, tm
     eval_risk.main(["--model", str(DEFAULT_RISK_MODEL), "--corpus", str(text_corpus), "--corpus", str(text_corpus),
                     "--json", str(out)])
     m = json.loads(out.read_text())
-    assert m["n"] == m["calls_in_corpus"] == 2 * len(read_calls(text_corpus / "calls.jsonl"))
+    calls = read_calls(text_corpus / "calls.jsonl")
+    assert m["calls_in_corpus"] == 2 * len(calls)
+    # an issue's last allowed call has no label (its follow-up is not simulated): left out, and counted
+    assert m["unlabelled_calls"] == 2 * sum(c["callback"]["14"] is None for c in calls) > 0
+    assert m["n"] == m["calls_in_corpus"] - m["unlabelled_calls"]
     assert 0.5 < m["expected_auc"] <= m["expected_best_auc"] <= 1
     assert m["auc_gap_90"][0] <= m["auc_gap"] <= m["auc_gap_90"][1]
     assert "expected AUC over label draws" in capsys.readouterr().out

@@ -10,10 +10,10 @@ from __future__ import annotations
 from pipeline.corpus.build import RECIPES, Recipe, write_corpus
 from pipeline.corpus.dialogue import DialogueOptions
 from pipeline.corpus.generate import CorpusOptions, generate_calls
-from pipeline.corpus.io import auc, best_auc, expected_auc, read_calls
+from pipeline.corpus.io import auc, best_auc, expected_auc, labelled_calls, read_calls
 from pipeline.corpus.world import WorldOptions
 
 __all__ = [
-    "RECIPES", "CorpusOptions", "DialogueOptions", "Recipe", "WorldOptions", "auc", "best_auc", "expected_auc", "generate_calls",
-    "read_calls", "write_corpus",
+    "RECIPES", "CorpusOptions", "DialogueOptions", "Recipe", "WorldOptions", "auc", "best_auc", "expected_auc",
+    "generate_calls", "labelled_calls", "read_calls", "write_corpus",
 ]

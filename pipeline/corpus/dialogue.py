@@ -44,7 +44,7 @@ MONTHS = ("January", "February", "March", "April", "May", "June", "July", "Augus
           "November", "December")
 DEVICES = ("router", "phone", "TV box", "tablet", "SIM card", "modem", "smart speaker", "headset")
 PLANS = ("Unlimited", "Essentials", "Family", "Premium", "Basic", "Fibre 500", "Plus")
-NTH = {2: "second", 3: "third", 4: "fourth"}
+NTH = {2: "second", 3: "third", 4: "fourth", 5: "fifth", 6: "sixth"}
 CLAIMS = ("fix", "partial", "cannot", "escalate")
 CLAIM_GIVEN_OUTCOME = {   # what the agent says happened, given what did
     "resolved": (0.85, 0.15, 0.0, 0.0),

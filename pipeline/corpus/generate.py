@@ -76,6 +76,8 @@ def generate_calls(options: CorpusOptions) -> list[CallPlan]:
             plan.utterances = build_dialogue(call_rng, plan, options.dialogue)
             plan.true_callback_prob = callback_probabilities(plan)
             calls.append(plan)
+            if contact == MAX_CONTACTS_PER_ISSUE:
+                break   # the history stops here; _label_followups leaves this call's labels unknown
             # The follow-up is drawn from exactly the stored probability (so the best achievable AUC is known).
             if call_rng.random() >= plan.true_callback_prob["30"]:
                 break
@@ -95,13 +97,16 @@ def generate_calls(options: CorpusOptions) -> list[CallPlan]:
 
 
 def _label_followups(calls: list[CallPlan]) -> None:
-    """callback[w] = the corpus holds the next call about the same issue within w days (from timestamps)."""
+    """callback[w] = the corpus holds the next call about the same issue within w days (from timestamps);
+    None on an issue's last allowed call, whose follow-up was never drawn."""
     next_of = {id(c.previous): c for c in calls if c.previous is not None}
     for plan in calls:
         nxt = next_of.get(id(plan))
         delta = (nxt.started_at - plan.started_at).total_seconds() / 86400 if nxt else None
         plan.next_call_id = nxt.call_id if nxt else None
         plan.days_to_next = round(delta, 4) if delta is not None else None
-        plan.callback = {str(w): delta is not None and delta <= w for w in CALLBACK_WINDOWS_DAYS}
+        truncated = plan.contact_number >= MAX_CONTACTS_PER_ISSUE
+        plan.callback = {str(w): None if truncated else delta is not None and delta <= w
+                         for w in CALLBACK_WINDOWS_DAYS}
         if nxt is not None:   # the day ranges in draw_delay_days guarantee this; check it anyway
             assert 0 < delta < 30, (plan.issue_id, delta)

@@ -176,14 +176,24 @@ def expected_auc(true_probs: Sequence[float], scores: Sequence[float]) -> float:
 def best_auc(calls: str | os.PathLike | Iterable[dict[str, Any]], window: int | str = 30) -> float:
     """The ROC AUC of the true callback probabilities against the corpus's callback labels for `window` days:
     no model can beat it on this corpus, short of luck. Accepts a calls.jsonl path or its records."""
-    records = read_calls(calls) if isinstance(calls, (str, os.PathLike)) else list(calls)
     key = str(int(window))
+    records = labelled_calls(read_calls(calls) if isinstance(calls, (str, os.PathLike)) else calls, key)
     return auc([r["true_callback_prob"][key] for r in records], [bool(r["callback"][key]) for r in records])
+
+
+def labelled_calls(calls: Iterable[dict[str, Any]], window: int | str) -> list[dict[str, Any]]:
+    """The calls whose `window`-day callback is known: an issue's last allowed call (label None) is left out."""
+    return [c for c in calls if c["callback"][str(int(window))] is not None]
 
 
 def _finite(value: float) -> float | None:
     """JSON has no NaN: a window without both classes has no AUC."""
     return None if math.isnan(value) else round(value, 4)
+
+
+def _callback_rate(records: list[dict[str, Any]], window: int) -> float | None:
+    known = [r["callback"][str(window)] for r in labelled_calls(records, window)]
+    return round(float(np.mean(known)), 4) if known else None
 
 
 def summary(plans: list[CallPlan]) -> dict[str, Any]:
@@ -198,8 +208,8 @@ def summary(plans: list[CallPlan]) -> dict[str, Any]:
         "issues": len({p.issue_id for p in plans}),
         "repeat_calls": sum(1 for p in plans if p.previous is not None),
         "outcomes": {o: sum(1 for p in plans if p.outcome == o) for o in OUTCOMES},
-        "callback_rate": {str(w): round(sum(p.callback[str(w)] for p in plans) / max(1, len(plans)), 4)
-                          for w in CALLBACK_WINDOWS_DAYS},
+        "unlabelled_calls": sum(1 for p in plans if p.callback[str(CALLBACK_WINDOWS_DAYS[0])] is None),
+        "callback_rate": {str(w): _callback_rate(records, w) for w in CALLBACK_WINDOWS_DAYS},
         "best_auc": {str(w): _finite(best_auc(records, w)) for w in CALLBACK_WINDOWS_DAYS},
         "utterances": sum(sentiments.values()),
         "sentiments": dict(sorted(sentiments.items())),

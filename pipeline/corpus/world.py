@@ -47,7 +47,9 @@ CUE_LOGIT = {
 FRUSTRATED_LINE_LOGIT = 0.2     # per frustrated customer line, capped
 FRUSTRATED_LINE_CAP = 3
 REPEAT_CONTACT_LOGIT = 0.25     # per earlier contact about the same issue
-MAX_CONTACTS_PER_ISSUE = 6      # the last allowed contact has callback probability 0 (exactly)
+# An issue's history stops at this call: its follow-up is not simulated, so its callback labels are unknown (None),
+# like a call censored by the end of the data. (Giving it probability 0 instead would plant a zero no call reveals.)
+MAX_CONTACTS_PER_ISSUE = 6
 PROPENSITY_SD = 0.15            # latent per-customer habit: the part of the risk no call can reveal
 # Given a callback within 30 days, when it comes: P(delay <= 7 d) and P(delay <= 14 d).
 DELAY_CDF = {7: 0.55, 14: 0.80, 30: 1.0}
@@ -118,7 +120,7 @@ class CallPlan:
     company: str = ""
     utterances: list = field(default_factory=list)     # dialogue.Utterance
     true_callback_prob: dict[str, float] = field(default_factory=dict)
-    callback: dict[str, bool] = field(default_factory=dict)
+    callback: dict[str, bool | None] = field(default_factory=dict)   # None: not simulated (history truncated)
     next_call_id: str | None = None
     days_to_next: float | None = None
 
@@ -141,8 +143,6 @@ def draw_outcome(rng: random.Random, skill: float, difficulty: float, contact_nu
 
 def callback_probabilities(plan: CallPlan) -> dict[str, float]:
     """The exact probability of a follow-up within each window, given the outcome and what was said."""
-    if plan.contact_number >= MAX_CONTACTS_PER_ISSUE:
-        return {str(w): 0.0 for w in CALLBACK_WINDOWS_DAYS}
     # OUTCOME_CUES only echo the outcome: they have no logit of their own.
     cues = {c.label for u in plan.utterances for c in u.cues} - set(OUTCOME_CUES)
     frustrated = sum(1 for u in plan.utterances if u.role == "customer" and u.sentiment == "frustrated")
