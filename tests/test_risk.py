@@ -22,6 +22,7 @@ from pipeline.corpus.io import labelled_calls, read_calls
 from pipeline.features import text_record
 from pipeline.risk import (
     CallbackRiskModel,
+    centred_isotonic_knots,
     RiskOptions,
     classification_metrics,
     expected_calibration_error,
@@ -65,7 +66,29 @@ def test_numpy_scoring_matches_sklearns_calibrated_classifier(method):
     reference = CalibratedClassifierCV(
         Pipeline([("scale", StandardScaler()), ("logreg", LogisticRegression(max_iter=2000))]),
         method=method, ensemble=False, cv=splits).fit(X, y)
-    np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-9)
+    if method == "sigmoid":
+        np.testing.assert_allclose(model.predict_proba(X), reference.predict_proba(X), atol=1e-9)
+        return
+    # isotonic: sklearn's steps, each replaced by one knot at its middle
+    fitted = reference.calibrated_classifiers_[0]
+    knots = centred_isotonic_knots(fitted.calibrators[0].X_thresholds_, fitted.calibrators[0].y_thresholds_)
+    expected = np.interp(fitted.estimator.decision_function(X), *knots)
+    np.testing.assert_allclose(model.predict_proba(X)[:, 1], expected, atol=1e-9)
+
+
+def test_centred_isotonic_knots_sit_mid_step_and_keep_the_order():
+    x, y = centred_isotonic_knots([0, 1, 1, 2, 4, 5, 8], [0.1, 0.1, 0.2, 0.2, 0.2, 0.5, 0.5])
+    np.testing.assert_allclose(x, [0.5, 2.5, 6.5])   # steps [0,1], [1,4], [5,8]
+    np.testing.assert_allclose(y, [0.1, 0.2, 0.5])
+    X, y, groups, _ = synthetic(3000, seed=2)
+    model = CallbackRiskModel().fit(X, y, groups=groups)
+    prob, logit = model.predict_proba(X)[:, 1], model.raw_logit(X)
+    knots = np.asarray(model.params_["calibrator"]["x"])
+    inside = (logit > knots[0]) & (logit < knots[-1])
+    assert inside.mean() > 0.8 and np.all(np.diff(knots) > 0)
+    # between the first and last knot no two calls with different scores share a risk: sorting keeps the order
+    order = np.argsort(logit[inside])
+    assert np.all(np.diff(prob[inside][order]) > 0)
 
 
 def test_json_round_trip_gives_identical_probabilities_and_needs_no_pickle(tmp_path):

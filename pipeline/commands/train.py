@@ -114,7 +114,8 @@ def register(subparsers) -> None:
                         help="callback window in days (default 14)")
     parser.add_argument("--folds", type=int, default=5, help="grouped cross-validation folds (default 5)")
     parser.add_argument("--calibration", choices=("isotonic", "sigmoid"), default="isotonic",
-                        help="calibration map (default isotonic; sigmoid for small data sets)")
+                        help="calibration map (default isotonic, centred so the risk keeps the regression's order; "
+                             "sigmoid for small data sets)")
     parser.add_argument("--C", type=float, default=1.0, dest="C", help="inverse L2 regularisation (default 1.0)")
     parser.add_argument("--text-features", action="store_true",
                         help=f"leave out the features a text-only record lacks ({', '.join(AUDIO_ONLY_FEATURES)})")
@@ -236,7 +237,8 @@ def model_card(model: CallbackRiskModel) -> str:
         f"- Left out: {meta['dropped']['censored']} censored calls (window not yet observed), "
         f"{meta['dropped']['not_in_labels']} calls missing from the labels, {meta['dropped']['failed_records']} "
         "failed records.",
-        f"- Model: standardised features -> L2 logistic regression (C={model.C}) -> {model.calibration} "
+        f"- Model: standardised features -> L2 logistic regression (C={model.C}) -> "
+        f"{'centred isotonic' if model.calibration == 'isotonic' else model.calibration} "
         "calibration on grouped out-of-fold scores. Stored as JSON (model.json), no code executed on load.",
         "",
         f"## Cross-validated metrics ({meta['cv']['folds']} folds grouped by customer_id)", "",
