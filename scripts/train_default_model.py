@@ -57,9 +57,9 @@ def main(argv: list[str] | None = None) -> int:
         if not args.corpus:
             write_corpus(corpus, options, recipe=args.recipe)
         calls = read_calls(corpus / "calls.jsonl")
-    unlabelled = len(calls)
+    generated = len(calls)
     calls = labelled_calls(calls, args.window)    # an issue's last allowed call has no follow-up drawn
-    unlabelled -= len(calls)
+    unlabelled = generated - len(calls)
     profile = AsrErrorProfile(args.deletion, args.substitution, args.insertion)
     merge = args.merge_pause if args.merge_pause >= 0 else None
     if args.detect:
@@ -77,7 +77,7 @@ def main(argv: list[str] | None = None) -> int:
     names = list(TEXT_MODEL_FEATURES) if args.features == "default" else \
         [n for n in FEATURE_NAMES if n not in AUDIO_ONLY_FEATURES]
     model = CallbackRiskModel(feature_names=names, calibration=args.calibration)
-    source = args.corpus or f"recipe {args.recipe!r} ({len(calls)} calls, seed {options.seed})"
+    source = args.corpus or f"recipe {args.recipe!r} ({generated} calls, seed {options.seed})"
     description = (f"Synthetic text-mode corpus calls ({source}), cues and sentiment from {cue_source}, simulated ASR "
                    f"WER {profile.wer:.3f} (deletion {profile.deletion_rate}, substitution "
                    f"{profile.substitution_rate}, insertion {profile.insertion_rate}), one speaker's lines joined across pauses "
