@@ -322,7 +322,7 @@ def _check_calibrator(calibrator: Mapping[str, Any]) -> None:
 
 def _calibrate(calibrator: Mapping[str, Any], logit: np.ndarray) -> np.ndarray:
     method = calibrator["method"]
-    if method == "isotonic":   # sklearn's IsotonicRegression(out_of_bounds="clip").predict
+    if method == "isotonic":   # the centred isotonic knots, joined by straight lines, flat beyond the ends
         p = np.interp(logit, np.asarray(calibrator["x"]), np.asarray(calibrator["y"]))
     elif method == "sigmoid":  # sklearn's _SigmoidCalibration: 1 / (1 + exp(a * logit + b))
         p = 1.0 / (1.0 + np.exp(calibrator["a"] * logit + calibrator["b"]))

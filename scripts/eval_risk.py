@@ -32,6 +32,7 @@ from sklearn.metrics import roc_auc_score
 from pipeline.commands.evaluate import model_path
 from pipeline.commands.train import read_records
 from pipeline.corpus import best_auc, expected_auc, labelled_calls, read_calls
+from pipeline.corpus.world import MAX_CONTACTS_PER_ISSUE
 from pipeline.features import AsrErrorProfile, sentiment_probs, text_record
 from pipeline.risk import CallbackRiskModel, classification_metrics
 
@@ -117,6 +118,12 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--gold needs --scores (text mode already uses the corpus's labels)")
     for i, corpus in enumerate(args.corpus):
         corpus_calls = read_calls(Path(corpus) / "calls.jsonl")
+        planted = sum(c["contact_number"] >= MAX_CONTACTS_PER_ISSUE and c["callback"][str(window)] is not None
+                      for c in corpus_calls)
+        if planted:
+            print(f"warning: {corpus} was made by an older generator: its {planted} issue-final calls carry a "
+                  "'no callback' label the calls cannot reveal, which lowers every model's AUC (docs/corpus.md); "
+                  "regenerate the corpus's calls.jsonl to compare with current figures", file=sys.stderr)
         calls += corpus_calls
         if not args.scores:
             records += [text_record(c, asr=profile) for c in corpus_calls]

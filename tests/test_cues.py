@@ -198,7 +198,16 @@ TELEPHONE_ASR_LOOKALIKES = [
     ("problem_persists", "customer", "Is the refund still there if I need it?"),
     ("confusion_next_steps", "customer", "When did it happen? On Monday, I think."),
     ("verify_fix", "agent", "Could you confirm the name on your account?"),
+    ("verify_fix", "agent", "Can you see the payment options in your app?"),
+    ("prior_contact", "customer", "I ran a couple of checks on the router."),
+    ("prior_contact", "customer", "I had a call with my bank about the payment."),
+    ("problem_persists", "customer", "Hello, are you still there?"),
+    ("problem_persists", "customer", "My account is still open, right?"),
+    ("confusion_next_steps", "customer", "I don't understand why it drops out when it rains."),
+    ("confusion_next_steps", "customer", "When does it happen? Usually in the evening."),
 ]
+# A question that asks why a fault goes on still reports it.
+STILL_A_COMPLAINT = ["Can you tell me why I'm still being charged?", "Is there a reason the internet is still not working?"]
 
 
 @pytest.mark.parametrize("label,role,text", OUTCOME_LINES + TELEPHONE_ASR_LINES)
@@ -209,6 +218,18 @@ def test_patterns_find_the_cue_in_plain_and_asr_lines(rules, label, role, text):
 @pytest.mark.parametrize("label,role,text", TELEPHONE_ASR_LOOKALIKES)
 def test_asr_tolerant_patterns_leave_lookalikes_alone(rules, label, role, text):
     assert label not in {f[0] for f in CueDetector(rules).detect_text(text, role)}
+
+
+@pytest.mark.parametrize("text", STILL_A_COMPLAINT)
+def test_questions_about_why_a_fault_persists_still_count(rules, text):
+    assert "problem_persists" in {f[0] for f in CueDetector(rules).detect_text(text, "customer")}
+
+
+def test_a_handoff_is_a_deferral_unless_it_comes_with_a_firm_time(rules):
+    detector = CueDetector(rules)
+    found = lambda text: {f[0] for f in detector.detect_text(text, "agent")}   # noqa: E731
+    assert "agent_deferral" in found("I'll need to check with the team and call you back on this number.")
+    assert "agent_deferral" not in found("The team will call you by Tuesday at the latest.")
 
 
 def test_asr_tolerant_patterns_keep_their_lookalikes_out(rules):

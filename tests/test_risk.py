@@ -256,6 +256,28 @@ def test_eval_risk_script_pools_corpora_and_reports_expected_auc(text_corpus, tm
     assert "expected AUC over label draws" in capsys.readouterr().out
 
 
+def test_eval_risk_warns_about_a_corpus_with_planted_issue_final_labels(text_corpus, tmp_path, capsys):
+    import sys
+
+    from pipeline.process import DEFAULT_RISK_MODEL
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    import eval_risk
+
+    old = tmp_path / "old"
+    old.mkdir()
+    with open(old / "calls.jsonl", "w") as f:   # as generator version 1 wrote them: probability 0, "no callback"
+        for call in read_calls(text_corpus / "calls.jsonl"):
+            if call["callback"]["14"] is None:
+                call["callback"] = {w: False for w in call["callback"]}
+                call["true_callback_prob"] = {w: 0.0 for w in call["true_callback_prob"]}
+            f.write(json.dumps(call) + "\n")
+    eval_risk.main(["--model", str(DEFAULT_RISK_MODEL), "--corpus", str(old)])
+    assert "older generator" in capsys.readouterr().err
+    eval_risk.main(["--model", str(DEFAULT_RISK_MODEL), "--corpus", str(text_corpus)])
+    assert "older generator" not in capsys.readouterr().err
+
+
 def test_eval_risk_gold_labels_go_to_the_overlapping_utterance_of_the_same_role():
     import sys
 

@@ -41,7 +41,7 @@ class TrainingSet:
     customers: np.ndarray
     call_ids: list[str]
     dropped_censored: int
-    dropped_unlabelled: int        # scored calls missing from the labels
+    dropped_unlabelled: int        # scored calls missing from the labels (or whose label is unknown)
     dropped_failed: int            # records with status "error"
 
 
@@ -235,7 +235,8 @@ def model_card(model: CallbackRiskModel) -> str:
         f"(callback rate {meta['positive_rate']:.3f}); scores `{meta['sources'].get('scores')}`, labels "
         f"`{meta['sources'].get('labels')}`." + (f" {meta['description']}" if meta.get("description") else ""),
         f"- Left out: {meta['dropped']['censored']} censored calls (window not yet observed), "
-        f"{meta['dropped']['not_in_labels']} calls missing from the labels, {meta['dropped']['failed_records']} "
+        f"{meta['dropped']['not_in_labels']} calls without a label (not in the labels, or unknown), "
+        f"{meta['dropped']['failed_records']} "
         "failed records.",
         f"- Model: standardised features -> L2 logistic regression (C={model.C}) -> "
         f"{'centred isotonic' if model.calibration == 'isotonic' else model.calibration} "

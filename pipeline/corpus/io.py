@@ -19,7 +19,7 @@ import numpy as np
 from pipeline.corpus.world import CallPlan
 from pipeline.vocab import CALLBACK_WINDOWS_DAYS, OUTCOMES
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"   # 2: an issue's last allowed call has unknown (null) labels, not "no callback"
 METADATA_COLUMNS = ("call_id", "customer_id", "agent_id", "started_at", "reason", "ticket_id")
 
 
