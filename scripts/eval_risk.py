@@ -67,7 +67,8 @@ def with_corpus_labels(record: dict, call: dict, parts: set[str]) -> dict:
 def evaluate(model: CallbackRiskModel, calls: list[dict], records: list[dict], window: int,
              bootstrap: int = 1000) -> dict:
     by_id = {r.get("call_id"): r for r in records if r.get("status", "ok") == "ok"}
-    kept = [c for c in labelled_calls(calls, window) if c["call_id"] in by_id]
+    labelled = labelled_calls(calls, window)
+    kept = [c for c in labelled if c["call_id"] in by_id]
     key = str(window)
     y = np.array([bool(c["callback"][key]) for c in kept], dtype=int)
     truth = np.array([c["true_callback_prob"][key] for c in kept])
@@ -76,7 +77,7 @@ def evaluate(model: CallbackRiskModel, calls: list[dict], records: list[dict], w
     metrics["best_auc"] = best_auc(kept, window)
     metrics["auc_gap"] = metrics["best_auc"] - metrics["roc_auc"]
     metrics["calls_in_corpus"] = len(calls)
-    metrics["unlabelled_calls"] = len(calls) - len(labelled_calls(calls, window))
+    metrics["unlabelled_calls"] = len(calls) - len(labelled)
     metrics["true_prob_ece"] = classification_metrics(y, truth)["ece"]
     metrics["expected_auc"] = expected_auc(truth, prob)
     metrics["expected_best_auc"] = expected_auc(truth, truth)
